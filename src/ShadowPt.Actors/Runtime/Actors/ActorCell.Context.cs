@@ -1,0 +1,255 @@
+using ShadowPt.Runtime.Async;
+using ShadowPt.Runtime.Scheduling;
+
+namespace ShadowPt.Runtime.Actors;
+
+/// <summary>The <see cref="IActorContext"/> operations and the stop / death-watch protocol.</summary>
+internal sealed partial class ActorCell
+{
+    public IActorRef ActorOf(Props props, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(props);
+        if (IsStopped)
+        {
+            throw new InvalidOperationException($"{Path} is stopped and cannot create children");
+        }
+
+        string childName;
+        lock (_sync)
+        {
+            childName = name ?? string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"${++_childNameCounter}");
+            ValidateName(childName, auto: name is null);
+            if (_children.Exists(c => c.Name == childName))
+            {
+                throw new InvalidOperationException($"{Path} already has a child named '{childName}'");
+            }
+        }
+
+        ActorCell child = System.NewCell(this, childName, props);
+        lock (_sync)
+        {
+            _children.Add(child);
+        }
+
+        child.Start();
+        return child.Self;
+    }
+
+    public void Stop(IActorRef actor)
+    {
+        ActorCell target = Resolve(actor);
+        System.Dispatcher.Post(this, target, TerminateMessage.Instance, null, ChannelKind.System);
+    }
+
+    public void Watch(IActorRef actor)
+    {
+        ActorCell target = Resolve(actor);
+        lock (_sync)
+        {
+            if (!_watching.Contains(target))
+            {
+                _watching.Add(target);
+            }
+        }
+
+        target.AddWatcher(this);
+    }
+
+    public void Unwatch(IActorRef actor)
+    {
+        ActorCell target = Resolve(actor);
+        lock (_sync)
+        {
+            _watching.Remove(target);
+        }
+
+        target.RemoveWatcher(this);
+    }
+
+    public ICancelable ScheduleTellOnce(long delayTicks, IActorRef target, object message)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(delayTicks);
+        ArgumentNullException.ThrowIfNull(message);
+        ActorCell to = Resolve(target);
+        return System.Dispatcher.Schedule(delayTicks, 0, to, message, message is IInterrupt ? ChannelKind.Interrupt : ChannelKind.User);
+    }
+
+    public ICancelable ScheduleTellRepeatedly(long initialDelayTicks, long intervalTicks, IActorRef target, object message)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(initialDelayTicks);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(intervalTicks);
+        ArgumentNullException.ThrowIfNull(message);
+        ActorCell to = Resolve(target);
+        return System.Dispatcher.Schedule(initialDelayTicks, intervalTicks, to, message, message is IInterrupt ? ChannelKind.Interrupt : ChannelKind.User);
+    }
+
+    public AskAwaitable<TReply> Ask<TReply>(IActorRef target, object message)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(message);
+        var pending = new PendingAsk(this, ++_requestCounter);
+        target.Tell(message, pending);
+        return new AskAwaitable<TReply>(pending, target);
+    }
+
+    public ResumeAwaitable Yield() => new(this, -1);
+
+    public ResumeAwaitable Delay(long delayTicks)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(delayTicks);
+        return new ResumeAwaitable(this, delayTicks);
+    }
+
+    public bool ChooseBoolean() => System.Dispatcher.ChooseBoolean();
+
+    public int ChooseInteger(int maxExclusive)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxExclusive);
+        return System.Dispatcher.ChooseInteger(maxExclusive);
+    }
+
+    /// <summary>Queues the resumption of an await: at once (a yield) or after a delay.</summary>
+    public void ScheduleResume(Action continuation, long delayTicks)
+    {
+        var resume = new Resume(continuation);
+        if (delayTicks < 0)
+        {
+            System.Dispatcher.Post(this, this, resume, Self, ChannelKind.Reply);
+        }
+        else
+        {
+            System.Dispatcher.Schedule(delayTicks, 0, this, resume, ChannelKind.Reply);
+        }
+    }
+
+    private void HandleTerminate()
+    {
+        if (IsStopped)
+        {
+            return;
+        }
+
+        ActorCell[] children;
+        ActorCell[] watchers;
+        ActorCell[] watching;
+        lock (_sync)
+        {
+            children = _children.ToArray();
+            _children.Clear();
+        }
+
+        foreach (ActorCell child in children)
+        {
+            System.Dispatcher.Post(this, child, TerminateMessage.Instance, null, ChannelKind.System);
+        }
+
+        try
+        {
+            Actor?.PostStop();
+        }
+        finally
+        {
+            lock (_sync)
+            {
+                SetGate(CellGate.Stopped, true);
+                watchers = _watchers.ToArray();
+                _watchers.Clear();
+                watching = _watching.ToArray();
+                _watching.Clear();
+            }
+
+            System.Dispatcher.Detach(this);
+            ParentCell?.RemoveChild(this);
+            System.OnStopped(this);
+            foreach (ActorCell watcher in watchers)
+            {
+                System.Dispatcher.Post(this, watcher, new DeathWatchNotification(this), null, ChannelKind.System);
+            }
+
+            foreach (ActorCell target in watching)
+            {
+                target.RemoveWatcher(this);
+            }
+        }
+    }
+
+    private void HandleDeathWatch(ActorCell stopped)
+    {
+        bool wasWatching;
+        lock (_sync)
+        {
+            wasWatching = _watching.Remove(stopped);
+        }
+
+        if (wasWatching && Actor is { } actor && !actor.Receive(new Terminated(stopped.Self)))
+        {
+            actor.Unhandled(new Terminated(stopped.Self));
+        }
+    }
+
+    private void AddWatcher(ActorCell watcher)
+    {
+        lock (_sync)
+        {
+            if (!IsStopped)
+            {
+                if (!_watchers.Contains(watcher))
+                {
+                    _watchers.Add(watcher);
+                }
+
+                return;
+            }
+        }
+
+        System.Dispatcher.Post(this, watcher, new DeathWatchNotification(this), null, ChannelKind.System);
+    }
+
+    private void RemoveWatcher(ActorCell watcher)
+    {
+        lock (_sync)
+        {
+            _watchers.Remove(watcher);
+        }
+    }
+
+    private void RemoveChild(ActorCell child)
+    {
+        lock (_sync)
+        {
+            _children.Remove(child);
+        }
+    }
+
+    private ActorCell Resolve(IActorRef actor)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        return actor is LocalActorRef local && ReferenceEquals(local.Cell.System, System)
+            ? local.Cell
+            : throw new ArgumentException($"{actor.Path} is not an actor of system '{System.Name}'", nameof(actor));
+    }
+
+    private static void ValidateName(string name, bool auto)
+    {
+        if (name.Length == 0 || name.Length > NameLengthMax)
+        {
+            throw new ArgumentException($"actor name must have 1 to {NameLengthMax} characters: '{name}'", nameof(name));
+        }
+
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            bool ok = char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' || (auto && i == 0 && c == '$');
+            if (!ok)
+            {
+                throw new ArgumentException($"actor name may hold only letters, digits, '-', '_' and '.': '{name}'", nameof(name));
+            }
+        }
+    }
+
+    /// <summary>The actor behind /user: takes nothing.</summary>
+    private sealed class GuardianActor : ActorBase
+    {
+        protected internal override bool Receive(object message) => false;
+    }
+}

@@ -1,0 +1,249 @@
+using ShadowPt.Runtime.Async;
+using ShadowPt.Runtime.Scheduling;
+
+namespace ShadowPt.Runtime.Actors;
+
+/// <summary>
+/// The runtime side of one actor: identity, children, watchers, the gate that says which messages it
+/// may take now, and the async handler it is suspended in. Only its own delivery touches it, except
+/// for the dispatcher slots at the end, which belong to the scheduler that runs it.
+/// </summary>
+internal sealed partial class ActorCell : IActorContext
+{
+    /// <summary>Longest actor name accepted.</summary>
+    public const int NameLengthMax = 64;
+
+    /// <summary>The cell whose handler runs on this thread, if any.</summary>
+    [ThreadStatic]
+    private static ActorCell? s_current;
+
+    /// <summary>The cell whose actor is being constructed on this thread, if any.</summary>
+    [ThreadStatic]
+    private static ActorCell? s_constructing;
+
+    /// <summary>Live children in creation order.</summary>
+    private readonly List<ActorCell> _children = new();
+
+    /// <summary>Cells that watch this one.</summary>
+    private readonly List<ActorCell> _watchers = new();
+
+    /// <summary>Cells this one watches.</summary>
+    private readonly List<ActorCell> _watching = new();
+
+    /// <summary>Guards children and watchers, which other threads touch under the threaded scheduler.</summary>
+    private readonly Lock _sync = new();
+
+    /// <summary>The props the actor was made from; null for the guardian.</summary>
+    private readonly Props? _props;
+
+    /// <summary>The async handler the actor is suspended in; default when none.</summary>
+    private ActorTask _rootTask;
+
+    /// <summary>Cached continuation run when <see cref="_rootTask"/> completes.</summary>
+    private Action? _onRootCompleted;
+
+    /// <summary>Counter for auto-generated child names.</summary>
+    private long _childNameCounter;
+
+    /// <summary>Counter for ask request ids.</summary>
+    private long _requestCounter;
+
+    private SimLog? _log;
+
+    public ActorCell(ActorSystem system, int id, ActorCell? parent, string name, Props? props)
+    {
+        System = system;
+        Id = id;
+        ParentCell = parent;
+        Name = name;
+        Path = parent is null ? "/" + name : parent.Path + "/" + name;
+        _props = props;
+        Self = new LocalActorRef(this);
+    }
+
+    public static ActorCell? Current => s_current;
+
+    public static ActorCell? Constructing => s_constructing;
+
+    public static IActorRef NoSender { get; } = new NoSenderRef();
+
+    public ActorSystem System { get; }
+
+    /// <summary>Dense id, in creation order; deterministic under the deterministic scheduler.</summary>
+    public int Id { get; }
+
+    public string Name { get; }
+
+    public string Path { get; }
+
+    public ActorCell? ParentCell { get; }
+
+    public ActorBase? Actor { get; private set; }
+
+    public IActorRef? CurrentSender { get; private set; }
+
+    public CellGate Gate { get; private set; }
+
+    public bool IsStopped => (Gate & CellGate.Stopped) != 0;
+
+    // ---- dispatcher slots (deterministic scheduler) ----
+
+    /// <summary>Channels into this cell, in creation order.</summary>
+    public List<Channel> InboundChannels { get; } = new();
+
+    /// <summary>The channel this cell sent on last; most senders talk to one receiver at a time.</summary>
+    public Channel? LastOutChannel { get; set; }
+
+    /// <summary>Messages queued for this cell across all its channels.</summary>
+    public int QueuedCount { get; set; }
+
+    /// <summary>System messages queued for this cell; while positive, the gate holds everything else back.</summary>
+    public int SystemQueuedCount { get; set; }
+
+    // ---- dispatcher slots (threaded scheduler) ----
+
+    public Mailbox? Mailbox { get; set; }
+
+    IActorRef IActorContext.Self => Self;
+
+    public LocalActorRef Self { get; }
+
+    IActorRef? IActorContext.Sender => CurrentSender;
+
+    IActorRef? IActorContext.Parent => ParentCell?.Self;
+
+    public IReadOnlyList<IActorRef> Children
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _children.Select(c => (IActorRef)c.Self).ToArray();
+            }
+        }
+    }
+
+    public Ticks Now => System.Dispatcher.Now;
+
+    public long Step => System.Dispatcher.Step;
+
+    public SimLog Log => _log ??= new SimLog(this);
+
+    public bool InterruptsDisabled
+    {
+        get => (Gate & CellGate.IrqsDisabled) != 0;
+        set => SetGate(CellGate.IrqsDisabled, value);
+    }
+
+    /// <summary>Constructs the actor and runs PreStart, inside this cell's context.</summary>
+    public void Start()
+    {
+        ActorCell? previousConstructing = s_constructing;
+        ActorCell? previousCurrent = s_current;
+        s_constructing = this;
+        s_current = this;
+        try
+        {
+            Actor = _props is null ? new GuardianActor() : _props.NewActor();
+            Actor.PreStart();
+        }
+        finally
+        {
+            s_constructing = previousConstructing;
+            s_current = previousCurrent;
+        }
+    }
+
+    /// <summary>Delivers one message: the only entry point for running this actor's code.</summary>
+    public void Invoke(object message, IActorRef? sender)
+    {
+        ActorCell? previous = s_current;
+        s_current = this;
+        CurrentSender = sender;
+        try
+        {
+            Dispatch(message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            System.Dispatcher.ReportFailure(this, message, e);
+        }
+        finally
+        {
+            CurrentSender = null;
+            s_current = previous;
+        }
+    }
+
+    private void Dispatch(object message)
+    {
+        switch (message)
+        {
+            case TerminateMessage:
+                HandleTerminate();
+                return;
+            case DeathWatchNotification notice:
+                HandleDeathWatch(notice.Stopped);
+                return;
+            case AskReply reply:
+                if (!reply.Pending.Complete(reply.Message))
+                {
+                    System.CountDeadLetter();
+                }
+
+                return;
+            case Resume resume:
+                resume.Continuation();
+                return;
+            case PoisonPill:
+                System.Dispatcher.Post(this, this, TerminateMessage.Instance, null, ChannelKind.System);
+                return;
+        }
+
+        ActorBase actor = Actor ?? throw new InvalidOperationException($"{Path} received a message before it started");
+        if (!actor.Receive(message))
+        {
+            actor.Unhandled(message);
+        }
+    }
+
+    public void SetGate(CellGate flag, bool on)
+    {
+        CellGate next = on ? Gate | flag : Gate & ~flag;
+        if (next == Gate)
+        {
+            return;
+        }
+
+        Gate = next;
+        System.Dispatcher.GateChanged(this);
+    }
+
+    /// <summary>Takes over the task an async handler returned: a suspended one closes the gate to user messages until it completes.</summary>
+    public void Adopt(ActorTask task)
+    {
+        ActorTaskAwaiter awaiter = task.GetAwaiter();
+        if (awaiter.IsCompleted)
+        {
+            awaiter.GetResult();
+            return;
+        }
+
+        if ((Gate & CellGate.Awaiting) != 0)
+        {
+            throw new InvalidOperationException($"{Path}: a handler suspended while another async handler of the same actor was suspended");
+        }
+
+        _rootTask = task;
+        SetGate(CellGate.Awaiting, true);
+        awaiter.OnCompleted(_onRootCompleted ??= OnRootCompleted);
+    }
+
+    private void OnRootCompleted()
+    {
+        ActorTask task = _rootTask;
+        _rootTask = default;
+        SetGate(CellGate.Awaiting, false);
+        task.GetAwaiter().GetResult();
+    }
+}

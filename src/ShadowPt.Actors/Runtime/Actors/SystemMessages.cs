@@ -1,0 +1,25 @@
+using ShadowPt.Runtime.Async;
+
+namespace ShadowPt.Runtime.Actors;
+
+/// <summary>Stop the receiving actor (sent by Stop and by a stopping parent).</summary>
+internal sealed class TerminateMessage
+{
+    public static TerminateMessage Instance { get; } = new();
+
+    private TerminateMessage()
+    {
+    }
+}
+
+/// <summary>A watched actor stopped; the watcher turns it into <see cref="Terminated"/>.</summary>
+internal sealed record DeathWatchNotification(ActorCell Stopped) : ITraceable
+{
+    public ulong TraceFingerprint => Recording.TraceHash.OfString(Stopped.Path);
+}
+
+/// <summary>The reply to an ask, routed to the asking actor on its reply channel.</summary>
+internal sealed record AskReply(PendingAsk Pending, object Message);
+
+/// <summary>Resumes a suspended async handler (after a yield or a delay).</summary>
+internal sealed record Resume(Action Continuation);

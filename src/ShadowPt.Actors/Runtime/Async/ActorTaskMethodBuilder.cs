@@ -1,0 +1,161 @@
+using System.Runtime.CompilerServices;
+
+namespace ShadowPt.Runtime.Async;
+
+/// <summary>
+/// Builds <see cref="ActorTask"/>. The state machine runs synchronously until its first real
+/// suspension; only then is it boxed (once) and its MoveNext handed to the awaited thing.
+/// Execution context is not captured or flowed: actor code needs none and a deterministic run must not depend on it.
+/// </summary>
+public struct ActorTaskMethodBuilder
+{
+    /// <summary>Created at the first suspension or at a synchronous fault.</summary>
+    private ActorTaskSource? _source;
+
+    public static ActorTaskMethodBuilder Create() => default;
+
+    public readonly ActorTask Task => _source is null ? default : new ActorTask(_source);
+
+    public readonly void Start<TStateMachine>(ref TStateMachine stateMachine)
+        where TStateMachine : IAsyncStateMachine => stateMachine.MoveNext();
+
+    public readonly void SetStateMachine(IAsyncStateMachine stateMachine)
+    {
+    }
+
+    public readonly void SetResult() => _source?.SetResult();
+
+    public void SetException(Exception exception)
+    {
+        if (_source is null)
+        {
+            _source = ActorTaskSource.Faulted(exception);
+        }
+        else
+        {
+            _source.SetException(exception);
+        }
+    }
+
+    public void AwaitOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
+        where TAwaiter : INotifyCompletion
+        where TStateMachine : IAsyncStateMachine
+        => awaiter.OnCompleted(GetBox(ref stateMachine).MoveNextAction);
+
+    public void AwaitUnsafeOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
+        where TAwaiter : ICriticalNotifyCompletion
+        where TStateMachine : IAsyncStateMachine
+        => awaiter.UnsafeOnCompleted(GetBox(ref stateMachine).MoveNextAction);
+
+    private IStateMachineBox GetBox<TStateMachine>(ref TStateMachine stateMachine)
+        where TStateMachine : IAsyncStateMachine
+    {
+        if (_source is IStateMachineBox existing)
+        {
+            return existing;
+        }
+
+        // Set the source before copying: the copy in the box must carry the same builder state.
+        var box = new StateMachineBox<TStateMachine>();
+        _source = box;
+        box.StateMachine = stateMachine;
+        return box;
+    }
+
+    /// <summary>A source that owns the boxed state machine of the method it completes.</summary>
+    private sealed class StateMachineBox<TStateMachine> : ActorTaskSource, IStateMachineBox
+        where TStateMachine : IAsyncStateMachine
+    {
+        private Action? _moveNext;
+
+        public TStateMachine StateMachine = default!;
+
+        public Action MoveNextAction => _moveNext ??= () => StateMachine.MoveNext();
+    }
+}
+
+/// <summary>Builds <see cref="ActorTask{T}"/>; see <see cref="ActorTaskMethodBuilder"/>.</summary>
+public struct ActorTaskMethodBuilder<T>
+{
+    /// <summary>Created at the first suspension or at a synchronous fault.</summary>
+    private ActorTaskSource<T>? _source;
+
+    /// <summary>The result of a synchronous completion.</summary>
+    private T _result;
+
+    public static ActorTaskMethodBuilder<T> Create() => default;
+
+    public readonly ActorTask<T> Task => _source is null ? new ActorTask<T>(_result) : new ActorTask<T>(_source);
+
+    public readonly void Start<TStateMachine>(ref TStateMachine stateMachine)
+        where TStateMachine : IAsyncStateMachine => stateMachine.MoveNext();
+
+    public readonly void SetStateMachine(IAsyncStateMachine stateMachine)
+    {
+    }
+
+    public void SetResult(T result)
+    {
+        if (_source is null)
+        {
+            _result = result;
+        }
+        else
+        {
+            _source.SetResult(result);
+        }
+    }
+
+    public void SetException(Exception exception)
+    {
+        if (_source is null)
+        {
+            _source = ActorTaskSource<T>.Faulted(exception);
+        }
+        else
+        {
+            _source.SetException(exception);
+        }
+    }
+
+    public void AwaitOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
+        where TAwaiter : INotifyCompletion
+        where TStateMachine : IAsyncStateMachine
+        => awaiter.OnCompleted(GetBox(ref stateMachine).MoveNextAction);
+
+    public void AwaitUnsafeOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
+        where TAwaiter : ICriticalNotifyCompletion
+        where TStateMachine : IAsyncStateMachine
+        => awaiter.UnsafeOnCompleted(GetBox(ref stateMachine).MoveNextAction);
+
+    private IStateMachineBox GetBox<TStateMachine>(ref TStateMachine stateMachine)
+        where TStateMachine : IAsyncStateMachine
+    {
+        if (_source is IStateMachineBox existing)
+        {
+            return existing;
+        }
+
+        var box = new StateMachineBox<TStateMachine>();
+        _source = box;
+        box.StateMachine = stateMachine;
+        return box;
+    }
+
+    /// <summary>A source that owns the boxed state machine of the method it completes.</summary>
+    private sealed class StateMachineBox<TStateMachine> : ActorTaskSource<T>, IStateMachineBox
+        where TStateMachine : IAsyncStateMachine
+    {
+        private Action? _moveNext;
+
+        public TStateMachine StateMachine = default!;
+
+        public Action MoveNextAction => _moveNext ??= () => StateMachine.MoveNext();
+    }
+}
+
+/// <summary>A boxed async state machine.</summary>
+internal interface IStateMachineBox
+{
+    Action MoveNextAction { get; }
+}

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using ShadowPt.Runtime.Actors;
+
+namespace ShadowPt.Runtime.Scheduling;
+
+/// <summary>
+/// An actor's mailbox under the threaded scheduler: one lock-free queue per channel kind, drained
+/// by at most one thread-pool worker at a time, a bounded batch per turn. FIFO per queue, so FIFO
+/// per sender-receiver pair.
+/// </summary>
+internal sealed class Mailbox : IThreadPoolWorkItem
+{
+    private const int Idle = 0;
+    private const int Scheduled = 1;
+
+    /// <summary>Queues indexed by <see cref="ChannelKind"/>.</summary>
+    private readonly ConcurrentQueue<Envelope>[] _queues =
+    [
+        new ConcurrentQueue<Envelope>(),
+        new ConcurrentQueue<Envelope>(),
+        new ConcurrentQueue<Envelope>(),
+        new ConcurrentQueue<Envelope>(),
+    ];
+
+    private readonly ActorCell _cell;
+    private readonly ThreadedScheduler _scheduler;
+
+    /// <summary>Idle or Scheduled; a worker owns the mailbox while Scheduled.</summary>
+    private int _status;
+
+    /// <summary>Messages queued, for the mailbox bound.</summary>
+    private int _queued;
+
+    public Mailbox(ActorCell cell, ThreadedScheduler scheduler)
+    {
+        _cell = cell;
+        _scheduler = scheduler;
+    }
+
+    /// <summary>Deliveries made by this mailbox; written by its one worker only.</summary>
+    public long Delivered { get; private set; }
+
+    /// <summary>Queues a message; false when the mailbox bound is reached.</summary>
+    public bool Enqueue(in Envelope envelope, ChannelKind kind, int queuedMax)
+    {
+        if (Interlocked.Increment(ref _queued) > queuedMax)
+        {
+            Interlocked.Decrement(ref _queued);
+            return false;
+        }
+
+        _queues[(int)kind].Enqueue(envelope);
+        TrySchedule();
+        return true;
+    }
+
+    public void TrySchedule()
+    {
+        if (Interlocked.CompareExchange(ref _status, Scheduled, Idle) == Idle)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+        }
+    }
+
+    /// <summary>Drops everything queued; returns how many messages were dropped.</summary>
+    public int Clear()
+    {
+        int dropped = 0;
+        foreach (ConcurrentQueue<Envelope> queue in _queues)
+        {
+            while (queue.TryDequeue(out _))
+            {
+                dropped++;
+            }
+        }
+
+        Interlocked.Add(ref _queued, -dropped);
+        return dropped;
+    }
+
+    public void Execute()
+    {
+        int budget = _scheduler.Throughput;
+        while (budget-- > 0 && TryTakeNext(out Envelope envelope))
+        {
+            Interlocked.Decrement(ref _queued);
+            Delivered++;
+            _cell.Invoke(envelope.Message, envelope.Sender);
+        }
+
+        Volatile.Write(ref _status, Idle);
+        if (HasDeliverable())
+        {
+            TrySchedule();
+        }
+    }
+
+    private bool TryTakeNext(out Envelope envelope)
+    {
+        if (_cell.IsStopped)
+        {
+            _scheduler.CountDeadLetters(Clear());
+            envelope = default;
+            return false;
+        }
+
+        CellGate gate = _cell.Gate;
+        for (int kind = 0; kind < _queues.Length; kind++)
+        {
+            if (ChannelRules.IsOpen(gate, (ChannelKind)kind) && _queues[kind].TryDequeue(out envelope))
+            {
+                return true;
+            }
+        }
+
+        envelope = default;
+        return false;
+    }
+
+    private bool HasDeliverable()
+    {
+        CellGate gate = _cell.Gate;
+        for (int kind = 0; kind < _queues.Length; kind++)
+        {
+            if (!_queues[kind].IsEmpty && ChannelRules.IsOpen(gate, (ChannelKind)kind))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
