@@ -73,7 +73,7 @@ public sealed class TestProbe
     /// <summary>Takes the next message; it must be a <typeparamref name="T"/> and satisfy <paramref name="predicate"/>.</summary>
     public T ExpectMsg<T>(Func<T, bool>? predicate = null, string? because = null)
     {
-        string what = $"a {typeof(T).Name}{Because(because)}";
+        string what = $"{WithArticle(typeof(T).Name)}{Because(because)}";
         ReceivedMessage received = Next(what);
         if (received.Message is not T typed)
         {
@@ -278,6 +278,8 @@ public sealed class TestProbe
     }
 
     private static string Describe(Violation violation) => $"{violation.Kind} at step {violation.Step}: {violation.Message}";
+
+    private static string WithArticle(string noun) => ("AEIOU".Contains(noun[0], StringComparison.Ordinal) ? "an " : "a ") + noun;
 
     private static string Because(string? because) => because is null ? string.Empty : " " + because;
 
