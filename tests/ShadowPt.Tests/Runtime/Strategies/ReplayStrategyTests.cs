@@ -92,6 +92,14 @@ public sealed class ReplayStrategyTests
     }
 
     [Fact]
+    public void EndRunAfterAWholeScheduleIsQuiet()
+    {
+        Schedule schedule = RecordTells(("r", 3));
+
+        ReplayTells(schedule, ("r", 3));
+    }
+
+    [Fact]
     public void ChoiceOfTheWrongKindInsideAHandlerNamesTheStepOfThatHandler()
     {
         // Record: the flipper's handler asks for one boolean during step 2.
@@ -153,6 +161,7 @@ public sealed class ReplayStrategyTests
             Assert.Equal(RunOutcome.Quiescent, system.Run());
         }
 
+        system.EndRun();
         return (system.TraceHash, system.CaptureSchedule("phases", null, 3));
     }
 
@@ -166,6 +175,7 @@ public sealed class ReplayStrategyTests
         probe.ExpectNoMsg();
         probe.Send(echo, new Numbered(0, 2));
         probe.ExpectMsg(new Numbered(0, 2));
+        kit.System.EndRun();
         return (kit.System.TraceHash, kit.System.CaptureSchedule("probe", null, 4));
     }
 
@@ -183,6 +193,7 @@ public sealed class ReplayStrategyTests
         using ActorSystem system = ActorSystem.CreateDeterministic("tells", new ReplayStrategy(schedule));
         Tell(system, tells);
         system.Run();
+        system.EndRun();
     }
 
     private static void Tell(ActorSystem system, (string Actor, int Count)[] tells)
