@@ -63,6 +63,17 @@ public sealed class RuntimeLimitsTests
     }
 
     [Fact]
+    public void TimersMaxAllowsExactlyThatManyPendingTimers()
+    {
+        using ActorTestKit kit = ActorTestKit.Deterministic(1, new RuntimeLimits { TimersMax = 4 });
+        kit.ActorOf(Props.Create(() => new Arms(4)), "arms").Tell("go");
+
+        kit.RunToQuiescence();
+
+        Assert.Equal(new Ticks(13), kit.System.Now);
+    }
+
+    [Fact]
     public void TimersMaxEndsTooManyPendingTimers()
     {
         using ActorTestKit kit = ActorTestKit.Deterministic(1, new RuntimeLimits { TimersMax = 4 });
