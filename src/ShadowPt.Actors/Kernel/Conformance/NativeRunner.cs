@@ -79,21 +79,24 @@ public sealed class NativeRunner : IProgramRunner
             return binary;
         }
 
+        // Other test runs may compile the same program at the same time: each writes and compiles
+        // its own temporary files and only renames finished ones into place, which is atomic.
         Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        string sourcePath = Path.Combine(folder, "program.c");
-        File.WriteAllText(sourcePath, source);
         int counter = Interlocked.Increment(ref temporaryCounter);
         string temporary = Path.Combine(
             folder, string.Create(CultureInfo.InvariantCulture, $"program.tmp.{Environment.ProcessId}.{counter}"));
-        var arguments = new List<string>(CompilerFlags.Split(' ')) { "-o", temporary, sourcePath };
+        string temporarySource = temporary + ".c";
+        File.WriteAllText(temporarySource, source);
+        var arguments = new List<string>(CompilerFlags.Split(' ')) { "-o", temporary, temporarySource };
         (int exitCode, string stdout, string stderr) = RunProcess(
             options.CompilerPath, arguments, [], options.CompileTimeout, $"compiling '{program.Name}'");
         if (exitCode != 0 || !File.Exists(temporary))
         {
             throw new NativeRunnerException(
-                $"{options.CompilerPath} failed to compile '{program.Name}' (exit {exitCode}); source kept at {sourcePath}:\n{stdout}{stderr}");
+                $"{options.CompilerPath} failed to compile '{program.Name}' (exit {exitCode}); source kept at {temporarySource}:\n{stdout}{stderr}");
         }
 
+        File.Move(temporarySource, Path.Combine(folder, "program.c"), overwrite: true);
         File.Move(temporary, binary, overwrite: true);
         return binary;
     }

@@ -57,11 +57,13 @@ public sealed class ObservationRecorder
                 $"step {stepIndex} of '{program.Name}': {process} {(executor ? "ran the step and must" : "did not run the step and must not")} record an outcome");
         }
 
-        current = new RawObservation(process, outcome);
-        if (!observations.TryAdd((stepIndex, process.Value), current))
+        var observation = new RawObservation(process, outcome);
+        if (!observations.TryAdd((stepIndex, process.Value), observation))
         {
             throw new InvalidOperationException($"{process} observed step {stepIndex} of '{program.Name}' twice");
         }
+
+        current = observation;
     }
 
     /// <summary>Adds a VMA of <paramref name="label"/>, in pages relative to the label's address.</summary>
