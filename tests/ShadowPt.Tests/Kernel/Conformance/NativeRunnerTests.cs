@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using ShadowPt.Kernel.Conformance;
 using ShadowPt.Kernel.Programs;
 
@@ -7,6 +8,7 @@ namespace ShadowPt.Tests.Kernel.Conformance;
 /// The built-in programs on this machine's kernel: the facts a kernel engineer expects, asserted
 /// exactly. Each program is compiled once (cached by content hash) and run once per test run.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class NativeRunnerTests : IClassFixture<NativeRunnerFixture>
 {
     private readonly NativeRunnerFixture fixture;
@@ -221,6 +223,54 @@ public sealed class NativeRunnerTests : IClassFixture<NativeRunnerFixture>
             "step 4 p0 page a+0: present frame=1");
 
     [Fact]
+    public void ThreeChildrenOwnLabelsErrnoAndChildrenAliveAtTheEnd()
+    {
+        ProcessProgram program = new ProgramBuilder("turns", "three children, a child's own label, errno, live children at the end")
+            .Mmap("a", 1).Write("a", 0, 0x11)
+            .Fork(out ProcessId c1).Fork(out ProcessId c2).Fork(out ProcessId c3)
+            .Mmap("own", 1, by: c2).Write("own", 0, 0x22, by: c2)
+            .Write("a", 0, 0x33, by: c3).Exit(c1)
+            .Munmap("a", 0, 1).Mprotect("a", 0, 1, Prot.Read).Read("a", 0, by: c2)
+            .Build();
+        ProgramObservations o = fixture.Observe(program);
+        var lines = o.CanonicalLines().ToHashSet(StringComparer.Ordinal);
+        string[] expected =
+        [
+            "step 4 p0 page a+0: present frame=1",
+            "step 4 p3 page a+0: present frame=1",
+            "step 5 p2 vmas own: [0,1) rw-p",
+            "step 6 p2 faults: 1",
+            "step 6 p2 page own+0: present exclusive frame=2",
+            "step 7 p3 faults: 1",
+            "step 7 p3 page a+0: present exclusive frame=3",
+            "step 7 p0 page a+0: present frame=1",
+            "step 8: p1: exit()",
+            "step 9 p0 vmas a: none",
+            "step 9 p0 page a+0: not-present",
+            "step 9 p2 page a+0: present exclusive frame=1",
+            "step 10 p0 error: ENOMEM",
+            "step 11 p2 read: 0x11",
+            "step 11 p2 faults: 0",
+            "step 11 p2 page a+0: present exclusive frame=1",
+        ];
+        string[] missing = expected.Where(f => !lines.Contains(f)).ToArray();
+        Assert.True(missing.Length == 0, $"missing:\n  {string.Join("\n  ", missing)}\n{o.ToCanonicalText()}");
+        Assert.Equal(new[] { ProcessId.Root, c2, c3 }, o.Step(11).Processes.Select(p => p.Process));
+        Assert.Equal(new[] { "a", "own" }, o.Step(11).Of(c2).Labels.Select(l => l.Label));
+    }
+
+    [Fact]
+    public void ProgramWithoutLabelsRuns()
+    {
+        ProgramObservations o = fixture.Observe(
+            new ProgramBuilder("no-labels", "fork and exit with nothing mapped").Fork(out ProcessId child).Exit(child).Build());
+        Assert.Equal(
+            "program: no-labels\nstep 0: p0: fork() = p1\nstep 0 p0 faults: not-measured\nstep 0 p0 signal: none\n" +
+            "step 0 p0 error: none\nstep 1: p1: exit()\n",
+            o.ToCanonicalText());
+    }
+
+    [Fact]
     public void EveryBuiltInRunsAndRunsAgainTheSame()
     {
         var again = new NativeRunner();
@@ -262,11 +312,43 @@ public sealed class NativeRunnerTests : IClassFixture<NativeRunnerFixture>
     }
 
     [Fact]
-    public void RunThatTakesTooLongIsKilled()
+    public void RunThatTakesTooLongIsKilledWithItsChildren()
     {
-        fixture.Observe("first-read");
-        var runner = new NativeRunner(new NativeRunnerOptions { RunTimeout = TimeSpan.FromTicks(1) });
-        NativeRunnerException e = Assert.Throws<NativeRunnerException>(() => runner.Run(ConformancePrograms.Get("first-read")));
-        Assert.Contains("running 'first-read': no result after", e.Message, StringComparison.Ordinal);
+        using var fake = new FakeProgram("#!/bin/sh\nsleep 30 &\nsleep 30\n", TimeSpan.FromMilliseconds(300));
+        DateTime started = DateTime.UtcNow;
+        NativeRunnerException e = Assert.Throws<NativeRunnerException>(() => fake.Runner.Run(fake.Program));
+        Assert.Contains("running 'first-read': no result after 0.3 s; the process tree was killed", e.Message, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void FailedRunReportsTheProgramsFailureLine()
+    {
+        using var fake = new FakeProgram("#!/bin/sh\necho 'H 1 4096'\necho 'X 1 token-timeout 5'\nexit 3\n", TimeSpan.FromSeconds(10));
+        NativeRunnerException e = Assert.Throws<NativeRunnerException>(() => fake.Runner.Run(fake.Program));
+        Assert.Equal("native program 'first-read' exited with code 3: 1 token-timeout 5", e.Message);
+    }
+
+    /// <summary>A runner whose cache holds a shell script in place of the compiled first-read program.</summary>
+    private sealed class FakeProgram : IDisposable
+    {
+        private readonly string cache = Path.Combine(
+            Path.GetTempPath(), $"shadowpt-test-fake-{Environment.ProcessId}-{Guid.NewGuid():N}");
+
+        public FakeProgram(string script, TimeSpan timeout)
+        {
+            Runner = new NativeRunner(new NativeRunnerOptions { CacheDirectory = cache, RunTimeout = timeout });
+            string folder = Path.Combine(cache, Runner.ContentHash(NativeProgramGenerator.Generate(Program)));
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            string binary = Path.Combine(folder, "program");
+            File.WriteAllText(binary, script);
+            File.SetUnixFileMode(binary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        public NativeRunner Runner { get; }
+
+        public ProcessProgram Program { get; } = ConformancePrograms.Get("first-read");
+
+        public void Dispose() => Directory.Delete(cache, recursive: true);
     }
 }
