@@ -78,12 +78,12 @@ public static class ConformancePrograms
 
     private static ProcessProgram StackGrowth() =>
         new ProgramBuilder("stack-growth", "an access just below a grows-down mapping extends the VMA and faults once")
-            .Mmap("s", 2, Prot.ReadWrite, MapFlags.PrivateAnonymous | MapFlags.GrowsDown)
+            .Mmap("s", 2, (Prot.Read | Prot.Write), (MapFlags.Private | MapFlags.Anonymous) | MapFlags.GrowsDown)
             .Write("s", -1, 0x41).Read("s", -1).Write("s", -4, 0x42).Build();
 
     private static ProcessProgram SharedAfterFork() =>
         new ProgramBuilder("shared-after-fork", "a MAP_SHARED page written by the child is read by the parent: same frame, one fault each")
-            .Mmap("a", 1, Prot.ReadWrite, MapFlags.SharedAnonymous).Fork(out ProcessId child)
+            .Mmap("a", 1, (Prot.Read | Prot.Write), (MapFlags.Shared | MapFlags.Anonymous)).Fork(out ProcessId child)
             .Write("a", 0, 0x5a, by: child).Read("a", 0).Exit(child).Build();
 
     private static ProcessProgram DontneedRead() =>
@@ -96,12 +96,12 @@ public static class ConformancePrograms
 
     private static ProcessProgram MprotectThenWrite() =>
         new ProgramBuilder("mprotect-then-write", "after mprotect makes a zero-page mapping writable, a write faults once")
-            .Mmap("a", 1, Prot.Read).Read("a", 0).Mprotect("a", 0, 1, Prot.ReadWrite).Write("a", 0, 0x41).Build();
+            .Mmap("a", 1, Prot.Read).Read("a", 0).Mprotect("a", 0, 1, (Prot.Read | Prot.Write)).Write("a", 0, 0x41).Build();
 
     private static ProcessProgram MprotectRestore() =>
         new ProgramBuilder("mprotect-restore", "read-only and back: the VMAs merge again and an exclusive page is written without a fault")
             .Mmap("a", 2).Write("a", 0, 0x41).Mprotect("a", 0, 1, Prot.Read)
-            .Mprotect("a", 0, 1, Prot.ReadWrite).Write("a", 0, 0x42).Build();
+            .Mprotect("a", 0, 1, (Prot.Read | Prot.Write)).Write("a", 0, 0x42).Build();
 
     private static ProcessProgram ForkZeroPage() =>
         new ProgramBuilder("fork-zero-page", "parent and child share the zero page; the child's write gets a new page and the parent keeps it")

@@ -41,7 +41,7 @@ public sealed class ProgramBuilder
     }
 
     public ProgramBuilder Mmap(
-        string label, int pages, Prot prot = Prot.ReadWrite, MapFlags flags = MapFlags.PrivateAnonymous, ProcessId? by = null) =>
+        string label, int pages, Prot prot = (Prot.Read | Prot.Write), MapFlags flags = (MapFlags.Private | MapFlags.Anonymous), ProcessId? by = null) =>
         Add(new MmapStep(label, pages, prot, flags), by);
 
     public ProgramBuilder Munmap(string label, int pageOffset, int pages, ProcessId? by = null) =>

@@ -1,3 +1,4 @@
+using ShadowPt.Kernel;
 using ShadowPt.Kernel.Conformance;
 using ShadowPt.Kernel.Programs;
 
@@ -7,7 +8,7 @@ public sealed class NativeProgramGeneratorTests
 {
     private static ProcessProgram ForkWrite() =>
         new ProgramBuilder("gen", "*/ #include \"evil.h\" /* description never reaches C")
-            .Mmap("buf_1", 2, Prot.ReadWrite, MapFlags.PrivateAnonymous | MapFlags.GrowsDown)
+            .Mmap("buf_1", 2, (Prot.Read | Prot.Write), (MapFlags.Private | MapFlags.Anonymous) | MapFlags.GrowsDown)
             .Fork(out ProcessId child).Write("buf_1", -1, 0x42, by: child).Exit(child).Build();
 
     [Theory]

@@ -1,3 +1,4 @@
+using ShadowPt.Kernel;
 using System.Runtime.Versioning;
 using ShadowPt.Kernel.Conformance;
 using ShadowPt.Kernel.Programs;

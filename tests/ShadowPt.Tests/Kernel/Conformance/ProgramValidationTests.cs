@@ -1,3 +1,4 @@
+using ShadowPt.Kernel;
 using ShadowPt.Kernel.Conformance;
 using ShadowPt.Kernel.Programs;
 
@@ -95,9 +96,9 @@ public sealed class ProgramValidationTests
     [InlineData(MapFlags.Private | MapFlags.Shared | MapFlags.Anonymous, "exactly one of private and shared")]
     [InlineData(MapFlags.Anonymous, "exactly one of private and shared")]
     [InlineData(MapFlags.Private, "only anonymous mappings")]
-    [InlineData((MapFlags)64 | MapFlags.PrivateAnonymous, "unknown mmap flags")]
+    [InlineData((MapFlags)64 | (MapFlags.Private | MapFlags.Anonymous), "unknown mmap flags")]
     public void MmapFlagsAreChecked(MapFlags flags, string fragment) =>
-        AssertRejected(() => New().Mmap("a", 1, Prot.ReadWrite, flags).Build(), fragment);
+        AssertRejected(() => New().Mmap("a", 1, (Prot.Read | Prot.Write), flags).Build(), fragment);
 
     [Fact]
     public void ProtBitsAreChecked() =>
@@ -159,7 +160,7 @@ public sealed class ProgramValidationTests
     public void AnalysisTracksLiveProcessesAndObservedPages()
     {
         ProcessProgram program = New()
-            .Mmap("s", 2, Prot.ReadWrite, MapFlags.PrivateAnonymous | MapFlags.GrowsDown)
+            .Mmap("s", 2, (Prot.Read | Prot.Write), (MapFlags.Private | MapFlags.Anonymous) | MapFlags.GrowsDown)
             .Fork(out ProcessId child).Think(5).Write("s", -4, 7, by: child).Exit(child).Build();
 
         Assert.Equal(new[] { ProcessId.Root }, program.LiveAfter(0));
@@ -176,7 +177,7 @@ public sealed class ProgramValidationTests
     public void StepTextIsStable()
     {
         ProcessProgram program = New()
-            .Mmap("a", 3, Prot.Read, MapFlags.SharedAnonymous).Mprotect("a", 1, 1, Prot.ReadWrite | Prot.Exec)
+            .Mmap("a", 3, Prot.Read, (MapFlags.Shared | MapFlags.Anonymous)).Mprotect("a", 1, 1, (Prot.Read | Prot.Write) | Prot.Exec)
             .MadviseDontneed("a", 0, 2).Mlock("a", 0, 1).Munlock("a", 0, 1).Munmap("a", 1, 1).Read("a", 2)
             .Fork(out ProcessId child).Exit(child).Build();
 
