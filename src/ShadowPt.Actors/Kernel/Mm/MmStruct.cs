@@ -21,7 +21,26 @@ public sealed class MmStruct
         Id = id;
         Layout = layout;
         Pgd = pgd;
+        MmapLock = new RwSemaphore(LockClass.MmapLock, $"{id}->mmap_lock");
     }
+
+    /// <summary>mmap_lock: the VMA set and page-table structure are stable under it.</summary>
+    public RwSemaphore MmapLock { get; }
+
+    /// <summary>mm_users: tasks using this mm; exit_mmap runs when it drops to zero.</summary>
+    public int MmUsers { get; set; } = 1;
+
+    /// <summary>context.tlb_gen: bumped by every flush request, so a CPU coming back from lazy mode knows to flush.</summary>
+    public long TlbGen { get; private set; }
+
+    /// <summary>notifier_subscriptions: the registered mmu_notifiers, in registration order.</summary>
+    public List<MmuNotifier> Notifiers { get; } = new();
+
+    /// <summary>Whether exit_mmap has torn this mm down.</summary>
+    public bool IsDead { get; set; }
+
+    /// <summary>inc_mm_tlb_gen: a new flush generation; returns it.</summary>
+    public long IncTlbGen() => ++TlbGen;
 
     /// <summary>The mm's identity, also its TLB tag.</summary>
     public MmId Id { get; }

@@ -1,0 +1,147 @@
+namespace ShadowPt.Kernel;
+
+/// <summary>
+/// Everything the memory-subsystem actor owns: physical memory, every mm with its VMAs and page
+/// table and mmap_lock, the split page-table locks, the tasks, and the per-CPU state other CPUs may
+/// read. Kernel paths reach it only through that actor (<see cref="KernelContext.Mem{T}"/>), one
+/// atomic operation per round trip, so the model is safe under the threaded scheduler too.
+/// </summary>
+public sealed partial class KernelState
+{
+    /// <summary>mm id of the first mm; ids are never reused.</summary>
+    private int _nextMmId = 1;
+
+    /// <summary>The next pid handed out.</summary>
+    private int _nextPid = 1;
+
+    /// <summary>Live and dead mms by id, in creation order.</summary>
+    private readonly SortedDictionary<int, MmStruct> _mms = new();
+
+    /// <summary>Tasks by pid, in creation order; exited tasks stay (as zombies) for their exit code.</summary>
+    private readonly SortedDictionary<int, TaskStruct> _tasks = new();
+
+    /// <summary>Split PTE locks by PTE page, created when first taken (pte_lockptr).</summary>
+    private readonly Dictionary<PtePageId, Spinlock> _ptls = new();
+
+    public KernelState(MachineConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        Frames = new FrameAllocator(config.Frames);
+        PerCpu = Enumerable.Range(0, config.Cpus).Select(i => new PerCpuState(new CpuId(i))).ToArray();
+    }
+
+    public MachineConfig Config { get; }
+
+    /// <summary>The SRCU that mmu_notifier callbacks run under (srcu in mm/mmu_notifier.c).</summary>
+    public Srcu NotifierSrcu { get; } = new(LockClass.MmuNotifierSrcu, "mmu_notifier srcu");
+
+    /// <summary>The idx of each owner's open SRCU read sections, innermost last.</summary>
+    public Dictionary<LockOwner, Stack<int>> SrcuIdx { get; } = new();
+
+    /// <summary>Locks handed to waiters inside a memory operation (a downgrade); the memory actor answers them after it.</summary>
+    public Queue<(LockRef Lock, LockGrant Grant)> PendingGrants { get; } = new();
+
+    /// <summary>Notifier registration ids; never reused.</summary>
+    public long NextNotifierId { get; set; } = 1;
+
+    /// <summary>File and shmem pages.</summary>
+    public PageCache PageCache { get; } = new();
+
+    /// <summary>anon_vma ids; 0 means none.</summary>
+    public long NextAnonVmaId { get; set; } = 1;
+
+    /// <summary>Inode numbers for shmem files (shared anonymous mappings).</summary>
+    public ulong NextShmemIno { get; set; } = 0x10000;
+
+    /// <summary>Physical memory.</summary>
+    public FrameAllocator Frames { get; }
+
+    /// <summary>Per-CPU shared state, indexed by CPU id.</summary>
+    public IReadOnlyList<PerCpuState> PerCpu { get; }
+
+    /// <summary>The scheduler step of the operation running now, for frame histories.</summary>
+    public long Step { get; set; }
+
+    public IEnumerable<TaskStruct> Tasks => _tasks.Values;
+
+    public IEnumerable<MmStruct> Mms => _mms.Values;
+
+    /// <summary>Provenance for a frame history: the current step and what did it.</summary>
+    public Provenance Who(string what) => new(Step, what);
+
+    /// <summary>mm_alloc: a new mm with the x86-64 default layout; null when no frame is left for its PGD.</summary>
+    public MmStruct? MmAlloc(string who)
+    {
+        MmStruct? mm = MmStruct.MmAlloc(new MmId(_nextMmId), MmLayout.X8664Default(), Frames, Who(who));
+        if (mm is not null)
+        {
+            _nextMmId++;
+            _mms.Add(mm.Id.Value, mm);
+        }
+
+        return mm;
+    }
+
+    public MmStruct? FindMm(MmId id) => _mms.GetValueOrDefault(id.Value);
+
+    public MmStruct Mm(MmId id) => _mms.TryGetValue(id.Value, out MmStruct? mm) ? mm : throw new KernelBugException($"no mm {id}");
+
+    /// <summary>A new task; the caller gives it an mm.</summary>
+    public TaskStruct NewTask(string comm, int parentPid, bool superuser)
+    {
+        if (_tasks.Count >= MachineConfig.TasksMax)
+        {
+            throw new KernelBugException($"tasks-max {MachineConfig.TasksMax} reached");
+        }
+
+        var task = new TaskStruct(_nextPid++, comm, parentPid, superuser);
+        _tasks.Add(task.Pid, task);
+        return task;
+    }
+
+    public TaskStruct Task(int pid) => _tasks.TryGetValue(pid, out TaskStruct? t) ? t : throw new KernelBugException($"no task {pid}");
+
+    public TaskStruct? FindTask(int pid) => _tasks.GetValueOrDefault(pid);
+
+    /// <summary>pte_lockptr: the split lock of a PTE page.</summary>
+    public Spinlock PteLockptr(PtePageId page)
+    {
+        if (!_ptls.TryGetValue(page, out Spinlock? ptl))
+        {
+            ptl = new Spinlock(LockClass.PageTableLock, $"ptl {page}");
+            _ptls.Add(page, ptl);
+        }
+
+        return ptl;
+    }
+
+    /// <summary>Drops the lock of a PTE page that was freed; it must not be held.</summary>
+    public void ForgetPtl(PtePageId page)
+    {
+        if (_ptls.Remove(page, out Spinlock? ptl))
+        {
+            Bug.On(ptl.IsLocked, $"freed PTE page {page} whose lock is held");
+        }
+    }
+
+    /// <summary>Checks every structure the actor owns.</summary>
+    public void AssertInvariants()
+    {
+        Frames.AssertInvariants();
+        foreach (MmStruct mm in _mms.Values)
+        {
+            if (!mm.IsDead)
+            {
+                mm.AssertInvariants(Frames);
+                mm.MmapLock.AssertInvariants();
+            }
+        }
+
+        foreach (Spinlock ptl in _ptls.Values)
+        {
+            ptl.AssertInvariants();
+        }
+    }
+}

@@ -1,0 +1,34 @@
+namespace ShadowPt.Kernel;
+
+/// <summary>The simulated machine: CPUs, physical memory, TLB size, and which bug variants are switched on.</summary>
+public sealed record MachineConfig
+{
+    /// <summary>Most CPUs a machine may have (the width of mm_cpumask).</summary>
+    public const int CpusMax = CpuMask.CpusMax;
+
+    /// <summary>Most processes a machine may run over its lifetime.</summary>
+    public const int TasksMax = 4096;
+
+    public int Cpus { get; init; } = 2;
+
+    /// <summary>Frames of 4 KiB physical memory, the reserved frame and the zero page included.</summary>
+    public int Frames { get; init; } = 4096;
+
+    /// <summary>Entries per CPU TLB.</summary>
+    public int TlbEntries { get; init; } = 64;
+
+    /// <summary>Bug variants switched on (see the bug zoo); empty for the correct model.</summary>
+    public IReadOnlySet<string> Variants { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    public bool HasVariant(string name) => Variants.Contains(name);
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Cpus, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Cpus, CpusMax);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Frames, FrameAllocator.FramesMin);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Frames, FrameAllocator.FramesMax);
+        ArgumentOutOfRangeException.ThrowIfLessThan(TlbEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(TlbEntries, Tlb.CapacityMax);
+    }
+}

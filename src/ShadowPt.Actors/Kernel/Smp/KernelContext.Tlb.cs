@@ -1,0 +1,76 @@
+using ShadowPt.Runtime.Actors;
+using ShadowPt.Runtime.Async;
+
+namespace ShadowPt.Kernel;
+
+/// <summary>TLB shootdown, x86 style (arch/x86/mm/tlb.c).</summary>
+public sealed partial class KernelContext
+{
+    /// <summary>Per mm, the flush generation this CPU's TLB is known to be up to date with (cpu_tlbstate.ctxs[].tlb_gen).</summary>
+    private readonly Dictionary<MmId, long> _localTlbGen = new();
+
+    /// <summary>
+    /// flush_tlb_mm_range: the caller changed PTEs of <paramref name="mm"/> in <paramref name="range"/>.
+    /// Flushes the local TLB, sends a flush IPI to every other CPU in mm_cpumask (a lazy CPU only when
+    /// page tables were freed) and waits for every acknowledgement. Only after this returns may the
+    /// caller free the pages the PTEs pointed to (the mmu_gather rule: unhook, invalidate, free).
+    /// </summary>
+    public async ActorTask FlushTlbMmRange(MmId mm, AddrRange range, bool freedTables)
+    {
+        bool fullMm = range.Pages > Tlb.SinglePageFlushCeiling;
+        CpuId self = Cpu;
+        (long gen, int[] targets) = await Mem("flush_tlb_mm_range", s =>
+        {
+            MmStruct m = s.Mm(mm);
+            long g = m.IncTlbGen();
+            int[] cpus = m.MmCpumask.Cpus()
+                .Where(c => c != self && (freedTables || !s.PerCpu[c.Value].IsLazy))
+                .Select(c => c.Value)
+                .ToArray();
+            return (g, cpus);
+        });
+        FlushLocal(mm, range, fullMm, gen);
+        var acks = new AskAwaitable<TlbFlushAck>[targets.Length];
+        for (int i = 0; i < targets.Length; i++)
+        {
+            acks[i] = Actor.Ask<TlbFlushAck>(Cpus[targets[i]], new FlushTlbIpi(mm, range, fullMm, gen));
+        }
+
+        foreach (AskAwaitable<TlbFlushAck> ack in acks)
+        {
+            await ack;
+        }
+    }
+
+    /// <summary>flush_tlb_mm: every translation of <paramref name="mm"/> on every CPU.</summary>
+    public ActorTask FlushTlbMm(MmId mm, bool freedTables) =>
+        FlushTlbMmRange(mm, new AddrRange(VirtAddr.Zero, new VirtAddr(PageGeometry.TaskSizeMax)), freedTables);
+
+    /// <summary>flush_tlb_func on this CPU: drop the translations and note the generation.</summary>
+    public void FlushLocal(MmId mm, AddrRange range, bool fullMm, long gen)
+    {
+        if (fullMm)
+        {
+            Tlb.FlushMm(mm);
+        }
+        else
+        {
+            Tlb.FlushRange(mm, range);
+        }
+
+        if (!_localTlbGen.TryGetValue(mm, out long seen) || seen < gen)
+        {
+            _localTlbGen[mm] = gen;
+        }
+    }
+
+    /// <summary>switch_mm_irqs_off's check: flush <paramref name="mm"/> when flushes happened while this CPU was not told.</summary>
+    internal void SyncTlbGen(MmId mm, long gen)
+    {
+        if (!_localTlbGen.TryGetValue(mm, out long seen) || seen < gen)
+        {
+            Tlb.FlushMm(mm);
+            _localTlbGen[mm] = gen;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using ShadowPt.Runtime;
+
+namespace ShadowPt.Kernel;
+
+/// <summary>
+/// Names one lock instance in the kernel state, and knows how to take and release it there.
+/// Value equality: two refs to the same lock are equal.
+/// </summary>
+public abstract record LockRef
+{
+    /// <summary>The lock class, for the lock-order table and checker.</summary>
+    public abstract LockClass Class { get; }
+
+    /// <summary>The instance name for reports, such as <c>mm2->mmap_lock</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Takes the lock for <paramref name="owner"/> or queues it; true when granted now.</summary>
+    public abstract bool Acquire(KernelState state, LockOwner owner, LockMode mode);
+
+    /// <summary>Releases the lock; returns the waiters it was handed to.</summary>
+    public abstract IReadOnlyList<LockGrant> Release(KernelState state, LockOwner owner, LockMode mode);
+}
+
+/// <summary>mm->mmap_lock.</summary>
+public sealed record MmapLockRef(MmId Mm) : LockRef
+{
+    public override LockClass Class => LockClass.MmapLock;
+
+    public override string Name => $"{Mm}->mmap_lock";
+
+    public override bool Acquire(KernelState state, LockOwner owner, LockMode mode)
+    {
+        RwSemaphore sem = state.Mm(Mm).MmapLock;
+        return mode == LockMode.Shared ? sem.DownRead(owner) : sem.DownWrite(owner);
+    }
+
+    public override IReadOnlyList<LockGrant> Release(KernelState state, LockOwner owner, LockMode mode)
+    {
+        RwSemaphore sem = state.Mm(Mm).MmapLock;
+        return mode == LockMode.Shared ? sem.UpRead(owner) : sem.UpWrite(owner);
+    }
+}
+
+/// <summary>The split lock of one PTE page (pte_lockptr).</summary>
+public sealed record PtlRef(PtePageId Page) : LockRef
+{
+    public override LockClass Class => LockClass.PageTableLock;
+
+    public override string Name => $"ptl {Page}";
+
+    public override bool Acquire(KernelState state, LockOwner owner, LockMode mode) => state.PteLockptr(Page).Lock(owner);
+
+    public override IReadOnlyList<LockGrant> Release(KernelState state, LockOwner owner, LockMode mode) =>
+        state.PteLockptr(Page).Unlock(owner) is { } grant ? [grant] : [];
+}
+
+/// <summary>Asks the memory-subsystem actor for a lock; the reply <see cref="LockGranted"/> comes when it is held.</summary>
+public sealed record LockRequest(LockRef Lock, LockMode Mode, LockOwner Owner) : ITraceable
+{
+    public ulong TraceFingerprint => Runtime.Recording.TraceHash.OfString(Lock.Name) ^ (ulong)Owner.Id ^ ((ulong)Mode << 40);
+}
+
+/// <summary>Releases a lock; sent without waiting, FIFO behind the holder's earlier operations.</summary>
+public sealed record LockRelease(LockRef Lock, LockMode Mode, LockOwner Owner) : ITraceable
+{
+    public ulong TraceFingerprint => Runtime.Recording.TraceHash.OfString(Lock.Name) ^ (ulong)Owner.Id ^ ((ulong)Mode << 40) ^ 1;
+}
+
+/// <summary>The reply to a <see cref="LockRequest"/>: the lock is held.</summary>
+public sealed class LockGranted
+{
+    public static LockGranted Instance { get; } = new();
+
+    private LockGranted()
+    {
+    }
+}
+
+/// <summary>
+/// The mmu_notifier SRCU. Shared is a read section (never waits); Exclusive is synchronize_srcu:
+/// "granted" when every reader that started before it has finished, and not held afterwards.
+/// </summary>
+public sealed record NotifierSrcuRef : LockRef
+{
+    public static NotifierSrcuRef Instance { get; } = new();
+
+    public override LockClass Class => LockClass.MmuNotifierSrcu;
+
+    public override string Name => "mmu_notifier srcu";
+
+    public override bool Acquire(KernelState state, LockOwner owner, LockMode mode)
+    {
+        if (mode == LockMode.Exclusive)
+        {
+            return state.NotifierSrcu.SynchronizeSrcu(owner);
+        }
+
+        if (!state.SrcuIdx.TryGetValue(owner, out Stack<int>? stack))
+        {
+            stack = new Stack<int>();
+            state.SrcuIdx.Add(owner, stack);
+        }
+
+        stack.Push(state.NotifierSrcu.SrcuReadLock(owner));
+        return true;
+    }
+
+    public override IReadOnlyList<LockGrant> Release(KernelState state, LockOwner owner, LockMode mode)
+    {
+        Bug.On(mode != LockMode.Shared, "synchronize_srcu holds nothing to release");
+        Stack<int> stack = state.SrcuIdx[owner];
+        int idx = stack.Pop();
+        if (stack.Count == 0)
+        {
+            state.SrcuIdx.Remove(owner);
+        }
+
+        return state.NotifierSrcu.SrcuReadUnlock(owner, idx);
+    }
+}

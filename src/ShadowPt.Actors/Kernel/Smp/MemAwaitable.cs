@@ -1,0 +1,22 @@
+using System.Runtime.CompilerServices;
+using ShadowPt.Runtime.Async;
+
+namespace ShadowPt.Kernel;
+
+/// <summary>Awaits a <see cref="MemOp{T}"/> and unwraps its result.</summary>
+public readonly struct MemAwaitable<T> : ICriticalNotifyCompletion
+{
+    private readonly AskAwaitable<MemReply> _ask;
+
+    internal MemAwaitable(AskAwaitable<MemReply> ask) => _ask = ask;
+
+    public bool IsCompleted => _ask.IsCompleted;
+
+    public MemAwaitable<T> GetAwaiter() => this;
+
+    public T GetResult() => (T)_ask.GetResult().Value!;
+
+    public void OnCompleted(Action continuation) => _ask.OnCompleted(continuation);
+
+    public void UnsafeOnCompleted(Action continuation) => _ask.UnsafeOnCompleted(continuation);
+}
