@@ -19,5 +19,27 @@ if (args.Length > 0 && args[0] == "figures")
     return 0;
 }
 
+// "loop WORKLOAD RUNS" runs one deterministic workload RUNS times, 4M deliveries each, for a profiler.
+if (args.Length == 3 && args[0] == "loop")
+{
+    int runs = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+    for (int i = 0; i < runs; i++)
+    {
+        const long deliveries = 4_000_000;
+        using DeterministicWorkload workload = args[1] switch
+        {
+            "ping-pong" => DeterministicWorkload.PingPong(1, 1, deliveries),
+            "pairs-64" => DeterministicWorkload.PingPong(RuntimeBenchmarks.Width, 1, deliveries),
+            _ => DeterministicWorkload.FanOut(RuntimeBenchmarks.Width, 1, deliveries),
+        };
+        TimeSpan cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        (double rate, double bytes) = RuntimeBenchmarks.MeasureDeterministic(workload, 0, deliveries);
+        TimeSpan cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        Console.WriteLine($"{args[1]}: {rate / 1e6:F2}M deliveries/s, {deliveries / cpu.TotalSeconds / 1e6:F2}M per cpu-second, {bytes:F3} bytes/delivery, trace {workload.TraceHashValue:x16}");
+    }
+
+    return 0;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(ShadowPt.Benchmarks.DeterministicBenchmarks).Assembly).Run(args);
 return 0;

@@ -154,15 +154,22 @@ internal sealed partial class ActorCell : IActorContext
         }
     }
 
-    /// <summary>Delivers one message: the only entry point for running this actor's code.</summary>
-    public void Invoke(object message, IActorRef? sender)
+    /// <summary>
+    /// Delivers one message that came on a channel of <paramref name="kind"/>: the only entry point for
+    /// running this actor's code.
+    /// </summary>
+    public void Invoke(object message, IActorRef? sender, ChannelKind kind)
     {
         ActorCell? previous = s_current;
         s_current = this;
         CurrentSender = sender;
         try
         {
-            Dispatch(message);
+            bool handled = kind is ChannelKind.System or ChannelKind.Reply && DispatchRuntimeMessage(message);
+            if (!handled)
+            {
+                DispatchUser(message);
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -175,29 +182,41 @@ internal sealed partial class ActorCell : IActorContext
         }
     }
 
-    private void Dispatch(object message)
+    /// <summary>
+    /// Handles the runtime's own messages; false for any other. They come only on system and reply
+    /// channels (stop, death watch; ask replies, resumptions), so user and interrupt deliveries skip this.
+    /// </summary>
+    private bool DispatchRuntimeMessage(object message)
     {
         switch (message)
         {
             case TerminateMessage:
                 HandleTerminate();
-                return;
+                return true;
             case DeathWatchNotification notice:
                 HandleDeathWatch(notice.Stopped);
-                return;
+                return true;
             case AskReply reply:
                 if (!reply.Pending.Complete(reply.Message))
                 {
                     System.CountDeadLetter();
                 }
 
-                return;
+                return true;
             case Resume resume:
                 resume.Continuation();
-                return;
-            case PoisonPill:
-                System.Dispatcher.Post(this, this, TerminateMessage.Instance, null, ChannelKind.System);
-                return;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private void DispatchUser(object message)
+    {
+        if (message is PoisonPill)
+        {
+            System.Dispatcher.Post(this, this, TerminateMessage.Instance, null, ChannelKind.System);
+            return;
         }
 
         ActorBase actor = Actor ?? throw new InvalidOperationException($"{Path} received a message before it started");

@@ -81,11 +81,11 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     public void Execute()
     {
         int budget = _scheduler.Throughput;
-        while (budget-- > 0 && TryTakeNext(out Envelope envelope))
+        while (budget-- > 0 && TryTakeNext(out Envelope envelope, out ChannelKind kind))
         {
             Interlocked.Decrement(ref _queued);
             Delivered++;
-            _cell.Invoke(envelope.Message, envelope.Sender);
+            _cell.Invoke(envelope.Message, envelope.Sender, kind);
         }
 
         Volatile.Write(ref _status, Idle);
@@ -95,8 +95,9 @@ internal sealed class Mailbox : IThreadPoolWorkItem
         }
     }
 
-    private bool TryTakeNext(out Envelope envelope)
+    private bool TryTakeNext(out Envelope envelope, out ChannelKind kind)
     {
+        kind = ChannelKind.User;
         if (_cell.IsStopped)
         {
             _scheduler.CountDeadLetters(Clear());
@@ -105,10 +106,11 @@ internal sealed class Mailbox : IThreadPoolWorkItem
         }
 
         CellGate gate = _cell.Gate;
-        for (int kind = 0; kind < _queues.Length; kind++)
+        for (int k = 0; k < _queues.Length; k++)
         {
-            if (ChannelRules.IsOpen(gate, (ChannelKind)kind) && _queues[kind].TryDequeue(out envelope))
+            if (ChannelRules.IsOpen(gate, (ChannelKind)k) && _queues[k].TryDequeue(out envelope))
             {
+                kind = (ChannelKind)k;
                 return true;
             }
         }
