@@ -180,6 +180,20 @@ internal sealed partial class DeterministicScheduler : Dispatcher
         ArgumentOutOfRangeException.ThrowIfNegative(stepsBudget);
         ObjectDisposedException.ThrowIf(_disposed, this);
         long stepsEnd = stepsBudget >= long.MaxValue - _step ? long.MaxValue : _step + stepsBudget;
+        ActorCell? outer = ActorCell.Current;
+        try
+        {
+            return RunLoop(condition, stepsEnd, outer);
+        }
+        finally
+        {
+            ActorCell.RestoreCurrent(outer);
+        }
+    }
+
+    /// <summary>The loop of <see cref="Run"/>; deliveries leave their cell current, so the caller's is restored before <paramref name="condition"/> runs.</summary>
+    private RunOutcome RunLoop(Func<bool>? condition, long stepsEnd, ActorCell? outer)
+    {
         while (true)
         {
             if (_violation is not null)
@@ -187,9 +201,13 @@ internal sealed partial class DeterministicScheduler : Dispatcher
                 return End(RunOutcome.Violation);
             }
 
-            if (condition is not null && condition())
+            if (condition is not null)
             {
-                return RunOutcome.ConditionMet;
+                ActorCell.RestoreCurrent(outer);
+                if (condition())
+                {
+                    return RunOutcome.ConditionMet;
+                }
             }
 
             int readyCount = _readyCount;

@@ -81,11 +81,19 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     public void Execute()
     {
         int budget = _scheduler.Throughput;
-        while (budget-- > 0 && TryTakeNext(out Envelope envelope, out ChannelKind kind))
+        ActorCell? outer = ActorCell.Current;
+        try
         {
-            Interlocked.Decrement(ref _queued);
-            Delivered++;
-            _cell.Invoke(envelope.Message, envelope.Sender, kind);
+            while (budget-- > 0 && TryTakeNext(out Envelope envelope, out ChannelKind kind))
+            {
+                Interlocked.Decrement(ref _queued);
+                Delivered++;
+                _cell.Invoke(envelope.Message, envelope.Sender, kind);
+            }
+        }
+        finally
+        {
+            ActorCell.RestoreCurrent(outer);
         }
 
         Volatile.Write(ref _status, Idle);
