@@ -4,7 +4,7 @@ namespace ShadowPt.Runtime.Recording;
 /// A run's sequence of choices with what is needed to run it again: the scenario, the strategy that
 /// made it, the seed and bounds, and what the run produced (trace hash, result) for checking.
 /// </summary>
-public sealed class Schedule
+public sealed record Schedule
 {
     /// <summary>Most channels a schedule may describe.</summary>
     public const int ChannelsMax = 1 << 20;

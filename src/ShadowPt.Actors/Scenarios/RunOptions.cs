@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Logging;
+
+namespace ShadowPt.Scenarios;
+
+/// <summary>How to run a scenario once.</summary>
+public sealed record RunOptions
+{
+    /// <summary>Strategy names accepted on the command line.</summary>
+    public static readonly IReadOnlyList<string> StrategyNames = ["random", "pct"];
+
+    /// <summary>The seed; null takes the scenario's default.</summary>
+    public ulong? Seed { get; init; }
+
+    /// <summary>random or pct.</summary>
+    public string Strategy { get; init; } = "random";
+
+    /// <summary>PCT depth: the number of ordering constraints a bug needs, plus one change point less.</summary>
+    public int PctDepth { get; init; } = 3;
+
+    /// <summary>Run length PCT spreads its change points over; null measures it with a calibration run.</summary>
+    public long? PctStepsEstimate { get; init; }
+
+    public long StepsMax { get; init; } = 1_000_000;
+
+    public ILogger? Logger { get; init; }
+}

@@ -1,0 +1,31 @@
+using ShadowPt.Runtime;
+
+namespace ShadowPt.Scenarios;
+
+/// <summary>
+/// A workload: the actors it starts and what must hold when it ends. Building a scenario must not
+/// use any randomness: every choice goes through the run's strategy.
+/// </summary>
+public abstract class Scenario
+{
+    /// <summary>Name on the command line; letters, digits and '-'.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>One line for <c>shadowpt scenarios</c>.</summary>
+    public abstract string Summary { get; }
+
+    /// <summary>The seed a run uses when none is given.</summary>
+    public virtual ulong DefaultSeed => 1;
+
+    /// <summary>A hash of the scenario's definition when it comes from a file; null for built-ins.</summary>
+    public virtual string? ContentHash => null;
+
+    /// <summary>Creates the scenario's actors and sends their first messages.</summary>
+    public abstract void Setup(ActorSystem system);
+
+    /// <summary>Checks the end state of a run that reached quiescence; a violation or null.</summary>
+    public virtual Violation? CheckEnd(ActorSystem system) => null;
+
+    /// <summary>Lines describing the end state, printed before the summary.</summary>
+    public virtual IEnumerable<string> Describe(ActorSystem system) => [];
+}

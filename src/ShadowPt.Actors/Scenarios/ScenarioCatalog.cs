@@ -1,0 +1,38 @@
+using ShadowPt.Scenarios.BuiltIn;
+
+namespace ShadowPt.Scenarios;
+
+/// <summary>The built-in scenarios by name. Each lookup makes a fresh instance: scenarios hold per-run state.</summary>
+public static class ScenarioCatalog
+{
+    /// <summary>The scenario <c>shadowpt run</c> runs when none is named.</summary>
+    public const string DefaultName = "default";
+
+    /// <summary>Name and factory of every built-in, in the order <c>shadowpt scenarios</c> lists them.</summary>
+    private static readonly (string Name, Func<Scenario> Create)[] BuiltIns =
+    [
+        (DefaultName, () => new CounterScenario(DefaultName, locked: true, workers: 4, rounds: 3)),
+        ("counter", () => new CounterScenario("counter", locked: true, workers: 4, rounds: 3)),
+        ("lost-update", () => new CounterScenario("lost-update", locked: false, workers: 2, rounds: 2)),
+        ("pingpong", () => new PingPongScenario(pairs: 4, volleys: 16)),
+    ];
+
+    public static IEnumerable<string> Names => BuiltIns.Select(b => b.Name);
+
+    /// <summary>A fresh instance of the built-in named <paramref name="name"/>, or null.</summary>
+    public static Scenario? TryCreate(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach ((string builtIn, Func<Scenario> create) in BuiltIns)
+        {
+            if (builtIn == name)
+            {
+                return create();
+            }
+        }
+
+        return null;
+    }
+
+    public static IReadOnlyList<Scenario> All() => BuiltIns.Select(b => b.Create()).ToArray();
+}

@@ -1,0 +1,83 @@
+using ShadowPt.Runtime;
+using ShadowPt.Runtime.Recording;
+using ShadowPt.Runtime.Strategies;
+
+namespace ShadowPt.Scenarios;
+
+/// <summary>Runs a scenario once on the deterministic scheduler, or replays a saved schedule of it.</summary>
+public static class ScenarioRunner
+{
+    public static RunReport Run(Func<Scenario> scenarioFactory, RunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(scenarioFactory);
+        ArgumentNullException.ThrowIfNull(options);
+        Scenario scenario = scenarioFactory();
+        ulong seed = options.Seed ?? scenario.DefaultSeed;
+        SchedulingStrategy strategy = options.Strategy switch
+        {
+            "random" => new RandomStrategy(seed),
+            "pct" => new PctStrategy(seed, options.PctDepth, options.PctStepsEstimate ?? Calibrate(scenarioFactory, seed, options)),
+            _ => throw new ArgumentException($"unknown strategy '{options.Strategy}' (expected one of: {string.Join(", ", RunOptions.StrategyNames)})", nameof(options)),
+        };
+        return Execute(scenario, strategy, seed, options.StepsMax, options.Logger);
+    }
+
+    /// <summary>Replays <paramref name="schedule"/>; throws <see cref="ScheduleDivergedException"/> when it does not fit the scenario.</summary>
+    public static RunReport Replay(Scenario scenario, Schedule schedule, Microsoft.Extensions.Logging.ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(schedule);
+        if (scenario.ContentHash != schedule.ScenarioHash)
+        {
+            throw new ScheduleDivergedException($"the schedule was recorded on scenario '{schedule.Scenario}' with content hash {schedule.ScenarioHash ?? "(built-in)"}, but it is now {scenario.ContentHash ?? "(built-in)"}");
+        }
+
+        RunReport report = Execute(scenario, new ReplayStrategy(schedule), schedule.Seed, schedule.StepsMax, logger);
+        if (report.TraceHash != schedule.TraceHash)
+        {
+            throw new ScheduleDivergedException($"the replay made every recorded choice but its trace hash is {report.TraceHash}, not the recorded {schedule.TraceHash}: the model changed since the schedule was saved");
+        }
+
+        return report;
+    }
+
+    private static RunReport Execute(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, Microsoft.Extensions.Logging.ILogger? logger)
+    {
+        using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, strategy, new RuntimeLimits { StepsMax = stepsMax }, logger);
+        scenario.Setup(system);
+        RunOutcome outcome = system.Run();
+        Violation? violation = system.Violation ?? (outcome == RunOutcome.Quiescent ? scenario.CheckEnd(system) : null);
+        if (violation is not null && system.Violation is null)
+        {
+            system.AddToTrace(TraceHash.OfString(violation.Kind));
+        }
+
+        string result = violation?.Kind ?? "ok";
+        Schedule schedule = system.CaptureSchedule(scenario.Name, scenario.ContentHash, seed) with { Result = result };
+        return new RunReport
+        {
+            Scenario = scenario.Name,
+            Strategy = strategy.Description,
+            Seed = seed,
+            Outcome = violation is null ? outcome : RunOutcome.Violation,
+            Steps = system.Steps,
+            Ticks = system.Now,
+            Actors = system.ActorCount - 1,
+            DeadLetters = system.DeadLetters,
+            TraceHash = system.TraceHash,
+            Violation = violation,
+            Description = scenario.Describe(system).ToArray(),
+            Schedule = schedule,
+        };
+    }
+
+    /// <summary>The length of a random run with the same seed: what PCT spreads its change points over.</summary>
+    private static long Calibrate(Func<Scenario> scenarioFactory, ulong seed, RunOptions options)
+    {
+        Scenario scenario = scenarioFactory();
+        using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, new RandomStrategy(seed), new RuntimeLimits { StepsMax = options.StepsMax });
+        scenario.Setup(system);
+        system.Run();
+        return Math.Max(1, system.Steps);
+    }
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using ShadowPt.Host.Commands;
+using ShadowPt.Runtime.Recording;
+
+namespace ShadowPt.Host;
+
+/// <summary>The <c>shadowpt</c> command line: parse, call the library, print. Nothing else lives here.</summary>
+internal static class Cli
+{
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var root = new RootCommand("ShadowPt: a deterministic simulator of Linux SMP memory management and its shadow page table.")
+        {
+            RunCommand.Create(stdout),
+            ReplayCommand.Create(stdout),
+            ScenariosCommand.Create(stdout),
+            BenchCommand.Create(stdout, stderr),
+        };
+        root.SetAction(_ =>
+        {
+            stderr.WriteLine("shadowpt: a command is required: run, replay, scenarios or bench (see 'shadowpt --help')");
+            return ExitCodes.BadInput;
+        });
+
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            string command = parsed.CommandResult.Command == root ? "shadowpt" : "shadowpt " + parsed.CommandResult.Command.Name;
+            string message = string.Join(' ', parsed.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            stderr.WriteLine($"shadowpt: {message} (see '{command} --help')");
+            return ExitCodes.BadInput;
+        }
+
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is UsageException or ScheduleFormatException or ScheduleDivergedException)
+        {
+            stderr.WriteLine($"shadowpt: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"shadowpt: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            stderr.WriteLine($"shadowpt: internal error, please report it: {e.GetType().Name}: {e.Message}");
+            stderr.WriteLine(e.StackTrace);
+            return ExitCodes.InternalError;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using ShadowPt.Runtime.Recording;
+using ShadowPt.Scenarios;
+
+namespace ShadowPt.Host.Commands;
+
+/// <summary><c>shadowpt run [SCENARIO]</c>: one deterministic run, a summary, and a reproducer on failure.</summary>
+internal static class RunCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var scenario = new Argument<string>("SCENARIO")
+        {
+            Description = "A built-in scenario (see 'shadowpt scenarios').",
+            DefaultValueFactory = _ => ScenarioCatalog.DefaultName,
+        };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed of the strategy (default: the scenario's).", HelpName = "N" };
+        var strategy = new Option<string>("--strategy") { Description = "Scheduling strategy.", DefaultValueFactory = _ => "random" };
+        strategy.AcceptOnlyFromAmong([.. RunOptions.StrategyNames]);
+        var pctDepth = new Option<int>("--pct-depth") { Description = "PCT depth: priority change points plus one.", DefaultValueFactory = _ => 3, HelpName = "D" };
+        pctDepth.Validators.Add(r =>
+        {
+            int d = r.GetValueOrDefault<int>();
+            if (d < 1 || d > Runtime.Strategies.PctStrategy.DepthMax)
+            {
+                r.AddError($"--pct-depth must be from 1 to {Runtime.Strategies.PctStrategy.DepthMax}");
+            }
+        });
+        var stepsMax = new Option<long>("--steps-max") { Description = "Most deliveries in the run; reaching it is a bound-exceeded violation.", DefaultValueFactory = _ => 1_000_000, HelpName = "N" };
+        stepsMax.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long>() < 1)
+            {
+                r.AddError("--steps-max must be at least 1");
+            }
+        });
+        var scheduleOut = new Option<string?>("--schedule-out") { Description = "Save the run's schedule here (on a violation it is saved anyway).", HelpName = "FILE" };
+        var logLevel = LogLevelOption();
+
+        var command = new Command("run", "Run a scenario once on the deterministic scheduler and print a summary.")
+        {
+            scenario, seed, strategy, pctDepth, stepsMax, scheduleOut, logLevel,
+        };
+        command.SetAction(parsed =>
+        {
+            string name = parsed.GetValue(scenario)!;
+            Func<Scenario> factory = ResolveScenario(name);
+            using ILoggerFactory loggers = Logging.Create(parsed.GetValue(logLevel));
+            var options = new RunOptions
+            {
+                Seed = parsed.GetValue(seed),
+                Strategy = parsed.GetValue(strategy)!,
+                PctDepth = parsed.GetValue(pctDepth),
+                StepsMax = parsed.GetValue(stepsMax),
+                Logger = loggers.CreateLogger("ShadowPt.Runtime"),
+            };
+            RunReport report = ScenarioRunner.Run(factory, options);
+            return Summary.Print(stdout, report, parsed.GetValue(scheduleOut));
+        });
+        return command;
+    }
+
+    public static Option<string?> LogLevelOption()
+    {
+        var logLevel = new Option<string?>("--log-level") { Description = "Override the log level of config/appsettings.json (debug logs every delivery).", HelpName = "LEVEL" };
+        logLevel.AcceptOnlyFromAmong(Logging.LevelNames);
+        return logLevel;
+    }
+
+    /// <summary>The built-in named <paramref name="name"/>, or a usage error that says what exists.</summary>
+    public static Func<Scenario> ResolveScenario(string name)
+    {
+        if (ScenarioCatalog.TryCreate(name) is null)
+        {
+            string why = File.Exists(name)
+                ? $"'{name}' is a file, but scenario files are not supported by this version; name a built-in scenario"
+                : $"no built-in scenario is named '{name}'";
+            throw new UsageException($"{why} (built-ins: {string.Join(", ", ScenarioCatalog.Names)})");
+        }
+
+        return () => ScenarioCatalog.TryCreate(name)!;
+    }
+}
