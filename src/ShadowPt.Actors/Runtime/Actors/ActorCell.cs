@@ -167,7 +167,11 @@ internal sealed partial class ActorCell : IActorContext
     /// restores the outer one once per batch (<see cref="RestoreCurrent"/>), which saves two
     /// thread-static accesses per delivery.
     /// </summary>
-    public void Invoke(object message, IActorRef? sender, ChannelKind kind)
+    /// <param name="message">The message.</param>
+    /// <param name="sender">What the handler sees as <c>Sender</c>.</param>
+    /// <param name="kind">The kind of channel it came on.</param>
+    /// <param name="messageType">The message's runtime type when the caller already has it, else null.</param>
+    public void Invoke(object message, IActorRef? sender, ChannelKind kind, Type? messageType = null)
     {
         s_current = this;
         CurrentSender = sender;
@@ -176,7 +180,7 @@ internal sealed partial class ActorCell : IActorContext
             bool handled = kind is ChannelKind.System or ChannelKind.Reply && DispatchRuntimeMessage(message);
             if (!handled)
             {
-                DispatchUser(message);
+                DispatchUser(message, messageType);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -218,7 +222,7 @@ internal sealed partial class ActorCell : IActorContext
         }
     }
 
-    private void DispatchUser(object message)
+    private void DispatchUser(object message, Type? messageType)
     {
         if (message is PoisonPill)
         {
@@ -227,7 +231,8 @@ internal sealed partial class ActorCell : IActorContext
         }
 
         ActorBase actor = Actor ?? throw new InvalidOperationException($"{Path} received a message before it started");
-        if (!actor.Receive(message))
+        bool handled = messageType is null ? actor.Receive(message) : actor.Receive(message, messageType);
+        if (!handled)
         {
             actor.Unhandled(message);
         }

@@ -58,9 +58,11 @@ public abstract class ReceiveActor : ActorBase
         configure();
     }
 
-    protected internal sealed override bool Receive(object message)
+    protected internal sealed override bool Receive(object message) => Receive(message, message.GetType());
+
+    internal sealed override bool Receive(object message, Type type)
     {
-        Type type = message.GetType();
+        Debug.Assert(ReferenceEquals(type, message.GetType()), "the caller passes the message's own type");
         Handler[] candidates;
         if (ReferenceEquals(type, _lastType))
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace ShadowPt.Runtime.Recording;
@@ -5,15 +6,18 @@ namespace ShadowPt.Runtime.Recording;
 /// <summary>
 /// Appends choices as packed integers, four bytes per step, in fixed-size chunks: appending never
 /// copies, and <see cref="Release"/> hands the chunks to <see cref="ChoiceChunkPool"/> so that the next
-/// run of the process records without allocating. The chunks stay below the large-object threshold.
+/// run of the process records without allocating (the list of chunks comes from the shared array
+/// pool for the same reason). The chunks stay below the large-object threshold.
 /// </summary>
 internal sealed class ScheduleRecorder
 {
     /// <summary>Choices per chunk: 64 KiB, under the 85,000-byte large-object threshold.</summary>
     public const int ChunkLength = 16_384;
 
-    /// <summary>Full chunks and the one being filled, in order.</summary>
-    private readonly List<int[]> _chunks = new();
+    /// <summary>Full chunks and the one being filled, in order; the first <see cref="_chunkCount"/> slots are used.</summary>
+    private int[][] _chunks = [];
+
+    private int _chunkCount;
 
     /// <summary>The chunk being filled; empty until the first choice.</summary>
     private int[] _current = [];
@@ -47,7 +51,7 @@ internal sealed class ScheduleRecorder
         ObjectDisposedException.ThrowIf(_released, this);
         var choices = new ScheduleChoice[Count];
         long i = 0;
-        foreach (int[] chunk in _chunks)
+        foreach (int[] chunk in _chunks.AsSpan(0, _chunkCount))
         {
             int length = (int)Math.Min(chunk.Length, Count - i);
             for (int j = 0; j < length; j++)
@@ -68,12 +72,12 @@ internal sealed class ScheduleRecorder
         }
 
         _released = true;
-        foreach (int[] chunk in _chunks)
+        foreach (int[] chunk in _chunks.AsSpan(0, _chunkCount))
         {
             ChoiceChunkPool.Return(chunk);
         }
 
-        _chunks.Clear();
+        ReturnChunkList();
         _current = [];
         _currentCount = 0;
     }
@@ -82,9 +86,32 @@ internal sealed class ScheduleRecorder
     private void AddToNewChunk(ChoiceKind kind, int value)
     {
         ObjectDisposedException.ThrowIf(_released, this);
+        if (_chunkCount == _chunks.Length)
+        {
+            int[][] bigger = ArrayPool<int[]>.Shared.Rent(Math.Max(16, _chunks.Length * 2));
+            _chunks.AsSpan(0, _chunkCount).CopyTo(bigger);
+            if (_chunks.Length > 0)
+            {
+                ArrayPool<int[]>.Shared.Return(_chunks, clearArray: true);
+            }
+
+            _chunks = bigger;
+        }
+
         _current = ChoiceChunkPool.Rent();
-        _chunks.Add(_current);
+        _chunks[_chunkCount++] = _current;
         _currentCount = 0;
         Add(kind, value);
+    }
+
+    private void ReturnChunkList()
+    {
+        if (_chunks.Length > 0)
+        {
+            ArrayPool<int[]>.Shared.Return(_chunks, clearArray: true);
+        }
+
+        _chunks = [];
+        _chunkCount = 0;
     }
 }

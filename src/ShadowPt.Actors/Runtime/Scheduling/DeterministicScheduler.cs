@@ -303,13 +303,14 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             FailChoicesMax();
         }
 
-        _trace.Add(((ulong)(uint)channelId << 32) ^ Fingerprint(message));
+        _trace.Add(((ulong)(uint)channelId << 32) ^ Fingerprint(message, out Type fingerprintedType));
         if (_logDeliveries)
         {
             LogDelivery(_step, _now.Value, channel.SenderPath, cell.Path, MessageName(message));
         }
 
-        cell.Invoke(message, sender, kind);
+        // An ask reply was fingerprinted by the type of what it carries, not its own.
+        cell.Invoke(message, sender, kind, message is AskReply ? null : fingerprintedType);
     }
 
     private void PostFrom(int senderId, ActorCell? from, ActorCell to, object message, IActorRef? sender, ChannelKind kind)
@@ -431,10 +432,10 @@ internal sealed partial class DeterministicScheduler : Dispatcher
         => throw new InvalidOperationException($"strategy {_strategy.Name} chose delivery {index} of {readyCount}");
 
     /// <summary>The message's part of the trace: its type's stable hash, and its content when it is <see cref="ITraceable"/>.</summary>
-    private ulong Fingerprint(object message)
+    private ulong Fingerprint(object message, out Type type)
     {
         object inner = message is AskReply reply ? reply.Message : message;
-        Type type = inner.GetType();
+        type = inner.GetType();
         if (!ReferenceEquals(type, _lastType))
         {
             CacheTypeHash(type);
