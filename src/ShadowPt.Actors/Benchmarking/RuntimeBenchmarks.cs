@@ -15,6 +15,9 @@ public static class RuntimeBenchmarks
     /// <summary>Actors paired up in the 64-pair workload, and leaves in the fan-out workload.</summary>
     public const int Width = 64;
 
+    /// <summary>Most untimed repetitions a warm-up makes, however short they are.</summary>
+    public const int WarmupRepetitionsMax = 1_000;
+
     /// <summary>Runs every workload and returns one figure per line of <c>shadowpt bench runtime</c>.</summary>
     public static IReadOnlyList<BenchFigure> Run(RuntimeBenchOptions options, Action<string>? progress)
     {
@@ -56,17 +59,16 @@ public static class RuntimeBenchmarks
         double rateBest = 0;
         double bytesBest = double.MaxValue;
         var rates = new List<double>();
+        WarmUp(options, () =>
+        {
+            using DeterministicWorkload workload = create(options.Seed);
+            MeasureDeterministic(workload, options.WarmupDeliveries, options.DeterministicDeliveries);
+        });
 
-        // Repetition 0 warms the process up (JIT tiers, pooled buffers) and is not reported.
-        for (int rep = 0; rep <= options.Repetitions; rep++)
+        for (int rep = 0; rep < options.Repetitions; rep++)
         {
             using DeterministicWorkload workload = create(options.Seed);
             (double rate, double bytes) = MeasureDeterministic(workload, options.WarmupDeliveries, options.DeterministicDeliveries);
-            if (rep == 0)
-            {
-                continue;
-            }
-
             rates.Add(rate);
             rateBest = Math.Max(rateBest, rate);
             bytesBest = Math.Min(bytesBest, bytes);
@@ -82,24 +84,37 @@ public static class RuntimeBenchmarks
         double rateBest = 0;
         var rates = new List<double>();
         long deliveries = 0;
-        for (int rep = 0; rep <= options.Repetitions; rep++)
+        WarmUp(options, () =>
+        {
+            using var workload = new ThreadedWorkload(options.ThreadedPairs, options.ThreadedMessagesInFlightPerPair, options.ThreadedDeliveries);
+            workload.Run();
+        });
+
+        for (int rep = 0; rep < options.Repetitions; rep++)
         {
             using var workload = new ThreadedWorkload(options.ThreadedPairs, options.ThreadedMessagesInFlightPerPair, options.ThreadedDeliveries);
             deliveries = workload.Deliveries;
             long start = Stopwatch.GetTimestamp();
             workload.Run();
             double rate = workload.Deliveries / Stopwatch.GetElapsedTime(start).TotalSeconds;
-            if (rep == 0)
-            {
-                continue;
-            }
-
             rates.Add(rate);
             rateBest = Math.Max(rateBest, rate);
         }
 
         progress?.Invoke($"thr-pairs-{options.ThreadedPairs}x{options.ThreadedMessagesInFlightPerPair}: {Describe(rates)} msg/s over {deliveries} deliveries on {Environment.ProcessorCount} cores");
         figures.Add(new BenchFigure("thr-pairs", rateBest, "msg/s"));
+    }
+
+    /// <summary>Runs <paramref name="repetition"/> at least once and until <see cref="RuntimeBenchOptions.WarmupTime"/> has passed (at most <see cref="WarmupRepetitionsMax"/> times).</summary>
+    private static void WarmUp(RuntimeBenchOptions options, Action repetition)
+    {
+        long start = Stopwatch.GetTimestamp();
+        int count = 0;
+        do
+        {
+            repetition();
+        }
+        while (++count < WarmupRepetitionsMax && Stopwatch.GetElapsedTime(start) < options.WarmupTime);
     }
 
     /// <summary>"best (min..max)" in millions, for progress lines.</summary>

@@ -54,9 +54,16 @@ internal sealed class Mailbox : IThreadPoolWorkItem
         return true;
     }
 
+    /// <summary>
+    /// Hands the mailbox to a worker unless one has it. Reading the status before the CAS spares the
+    /// common case (a worker is on it) a locked instruction per message: the caller's enqueue is an
+    /// interlocked operation, a full fence, so the read cannot move before it; and the worker sets Idle
+    /// with a full fence before it looks at the queues again (<see cref="Execute"/>), so at least one
+    /// of the two sees the other's write and no message is stranded.
+    /// </summary>
     public void TrySchedule()
     {
-        if (Interlocked.CompareExchange(ref _status, Scheduled, Idle) == Idle)
+        if (Volatile.Read(ref _status) == Idle && Interlocked.CompareExchange(ref _status, Scheduled, Idle) == Idle)
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
         }
@@ -96,7 +103,9 @@ internal sealed class Mailbox : IThreadPoolWorkItem
             ActorCell.RestoreCurrent(outer);
         }
 
-        Volatile.Write(ref _status, Idle);
+        // A full fence, not a release store: the check below must not be reordered before it, or a
+        // message enqueued meanwhile could find the mailbox still Scheduled and be left behind.
+        Interlocked.Exchange(ref _status, Idle);
         if (HasDeliverable())
         {
             TrySchedule();
