@@ -11,7 +11,7 @@ namespace ShadowPt.Benchmarks;
 [MemoryDiagnoser]
 public class DeterministicBenchmarks
 {
-    public const int Deliveries = 1_000_000;
+    public const int Deliveries = 4_000_000;
 
     public const int WarmupDeliveries = 100_000;
 

@@ -1,14 +1,14 @@
 namespace ShadowPt.Runtime.Recording;
 
 /// <summary>
-/// The recorders' chunks, kept between runs up to <see cref="ChunksPooledMax"/> (16 MiB): a process
+/// The recorders' chunks, kept between runs up to <see cref="ChunksPooledMax"/> (32 MiB): a process
 /// that runs schedule after schedule (an exploration campaign, a benchmark) records without allocating
 /// once warm. Thread-safe: parallel runs share it.
 /// </summary>
 internal static class ChoiceChunkPool
 {
-    /// <summary>Most chunks kept; enough for two concurrent runs of a million steps each, with room to spare.</summary>
-    public const int ChunksPooledMax = 256;
+    /// <summary>Most chunks kept; a run of 8 million choices, or several default-sized runs in parallel.</summary>
+    public const int ChunksPooledMax = 512;
 
     private static readonly Stack<int[]> s_chunks = new();
 
