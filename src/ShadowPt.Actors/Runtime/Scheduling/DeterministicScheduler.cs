@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using ShadowPt.Runtime.Actors;
 using ShadowPt.Runtime.Recording;
@@ -278,6 +279,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     /// <summary>One step: takes the head of <paramref name="channel"/>, records the choice, folds it into the trace and runs the receiver.</summary>
     private void Deliver(Channel channel)
     {
+        Debug.Assert(channel.ReadyIndex >= 0 && ChannelRules.IsOpen(channel.Receiver.Gate, channel.Kind), "only a ready channel whose gate is open is delivered");
         object message = channel.Dequeue(out IActorRef? sender);
         ActorCell cell = channel.Receiver;
         ChannelKind kind = channel.Kind;
@@ -398,6 +400,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             Array.Resize(ref _ready, _ready.Length * 2);
         }
 
+        Debug.Assert(channel.ReadyIndex < 0 && channel.Count > 0, "only a non-empty channel that is not ready yet becomes ready");
         channel.ReadyIndex = _readyCount;
         _ready[_readyCount++] = channel.Id;
     }
@@ -405,6 +408,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     private void RemoveReady(Channel channel)
     {
         int index = channel.ReadyIndex;
+        Debug.Assert(index >= 0 && _ready[index] == channel.Id, "the channel is where its ready index says");
         int lastId = _ready[--_readyCount];
         _ready[index] = lastId;
         _channels[lastId].ReadyIndex = index;
