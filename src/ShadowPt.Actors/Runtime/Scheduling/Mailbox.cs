@@ -28,8 +28,15 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     /// <summary>Idle or Scheduled; a worker owns the mailbox while Scheduled.</summary>
     private int _status;
 
-    /// <summary>Messages queued, for the mailbox bound.</summary>
+    /// <summary>Messages queued, for the mailbox bound; counted before the enqueue, uncounted after the dequeue.</summary>
     private int _queued;
+
+    /// <summary>
+    /// System, interrupt and reply messages queued, counted the same way. While it reads zero a worker
+    /// goes straight to the user queue instead of trying three empty ones: a message whose enqueue
+    /// finished was counted before it (a full fence), so "system messages first" still holds.
+    /// </summary>
+    private int _urgentQueued;
 
     public Mailbox(ActorCell cell, ThreadedScheduler scheduler)
     {
@@ -47,6 +54,11 @@ internal sealed class Mailbox : IThreadPoolWorkItem
         {
             Interlocked.Decrement(ref _queued);
             return false;
+        }
+
+        if (kind != ChannelKind.User)
+        {
+            Interlocked.Increment(ref _urgentQueued);
         }
 
         _queues[(int)kind].Enqueue(envelope);
@@ -73,14 +85,17 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     public int Clear()
     {
         int dropped = 0;
-        foreach (ConcurrentQueue<Envelope> queue in _queues)
+        int urgentDropped = 0;
+        for (int k = 0; k < _queues.Length; k++)
         {
-            while (queue.TryDequeue(out _))
+            while (_queues[k].TryDequeue(out _))
             {
                 dropped++;
+                urgentDropped += k == (int)ChannelKind.User ? 0 : 1;
             }
         }
 
+        Interlocked.Add(ref _urgentQueued, -urgentDropped);
         Interlocked.Add(ref _queued, -dropped);
         return dropped;
     }
@@ -123,11 +138,17 @@ internal sealed class Mailbox : IThreadPoolWorkItem
         }
 
         CellGate gate = _cell.Gate;
-        for (int k = 0; k < _queues.Length; k++)
+        int first = Volatile.Read(ref _urgentQueued) == 0 ? (int)ChannelKind.User : 0;
+        for (int k = first; k < _queues.Length; k++)
         {
             if (ChannelRules.IsOpen(gate, (ChannelKind)k) && _queues[k].TryDequeue(out envelope))
             {
                 kind = (ChannelKind)k;
+                if (kind != ChannelKind.User)
+                {
+                    Interlocked.Decrement(ref _urgentQueued);
+                }
+
                 return true;
             }
         }
@@ -136,8 +157,19 @@ internal sealed class Mailbox : IThreadPoolWorkItem
         return false;
     }
 
+    /// <summary>
+    /// Whether a message the gate lets through is queued; called just after the mailbox went Idle.
+    /// Zero queued answers at once without looking at the queues: a sender counts its message
+    /// (interlocked) before it enqueues it, so zero means no sender has begun, and each such sender
+    /// will find the mailbox Idle when it calls <see cref="TrySchedule"/> after its enqueue.
+    /// </summary>
     private bool HasDeliverable()
     {
+        if (Volatile.Read(ref _queued) == 0)
+        {
+            return false;
+        }
+
         CellGate gate = _cell.Gate;
         for (int kind = 0; kind < _queues.Length; kind++)
         {
