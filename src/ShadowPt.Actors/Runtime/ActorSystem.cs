@@ -139,6 +139,18 @@ public sealed class ActorSystem : IDisposable
     /// <summary>Makes at most <paramref name="count"/> deliveries (deterministic only).</summary>
     public RunOutcome RunSteps(long count) => Deterministic.Run(null, count);
 
+    /// <summary>
+    /// Ends a deterministic run: tells the strategy that no delivery will follow, so that a replay
+    /// checks it used its whole schedule. A quiescent <see cref="Run"/> is not the end by itself: a
+    /// test or the host may send more and run again. Calling it again does no harm.
+    /// </summary>
+    /// <exception cref="ScheduleDivergedException">A replay ended before its schedule did.</exception>
+    public void EndRun()
+    {
+        DeterministicScheduler d = Deterministic;
+        d.Strategy.OnRunEnded(d.ChoicesMade);
+    }
+
     /// <summary>The schedule recorded so far, to save and replay (deterministic only).</summary>
     public Schedule CaptureSchedule(string scenario, string? scenarioHash, ulong seed)
     {

@@ -46,6 +46,7 @@ public static class ScenarioRunner
         using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, strategy, new RuntimeLimits { StepsMax = stepsMax }, logger);
         scenario.Setup(system);
         RunOutcome outcome = system.Run();
+        system.EndRun();
         Violation? violation = system.Violation ?? (outcome == RunOutcome.Quiescent ? scenario.CheckEnd(system) : null);
         if (violation is not null && system.Violation is null)
         {

@@ -6,6 +6,15 @@ namespace ShadowPt.Runtime.Actors;
 /// <summary>The <see cref="IActorContext"/> operations and the stop / death-watch protocol.</summary>
 internal sealed partial class ActorCell
 {
+    /// <summary>
+    /// Set under <see cref="_sync"/> when a stop waits for live children: the children stop first, and
+    /// each one that stops meanwhile notifies this cell; the last notice finishes the stop.
+    /// </summary>
+    private bool _terminating;
+
+    /// <summary>Children whose stop notice a stopping cell still waits for; touched only by this cell's deliveries.</summary>
+    private int _childrenStopping;
+
     public IActorRef ActorOf(Props props, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(props);
@@ -122,27 +131,45 @@ internal sealed partial class ActorCell
         }
     }
 
+    /// <summary>
+    /// Stops this actor as Akka does: children first, then PostStop, then Terminated to watchers. While
+    /// children are still stopping, only system messages reach this cell.
+    /// </summary>
     private void HandleTerminate()
     {
-        if (IsStopped)
+        if (IsStopped || _terminating)
         {
             return;
         }
 
         ActorCell[] children;
-        ActorCell[] watchers;
-        ActorCell[] watching;
         lock (_sync)
         {
+            // Every child in this snapshot removes itself after _terminating is set, so each sends one notice.
             children = _children.ToArray();
-            _children.Clear();
+            _terminating = children.Length > 0;
         }
 
+        _childrenStopping = children.Length;
+
+        if (children.Length == 0)
+        {
+            FinishTerminate();
+            return;
+        }
+
+        SetGate(CellGate.Terminating, true);
         foreach (ActorCell child in children)
         {
             System.Dispatcher.Post(this, child, TerminateMessage.Instance, null, ChannelKind.System);
         }
+    }
 
+    /// <summary>Runs PostStop, closes the cell, drops its mailbox and tells its watchers (and a parent waiting for it).</summary>
+    private void FinishTerminate()
+    {
+        ActorCell[] watchers;
+        ActorCell[] watching;
         try
         {
             Actor?.PostStop();
@@ -159,8 +186,13 @@ internal sealed partial class ActorCell
             }
 
             System.Dispatcher.Detach(this);
-            ParentCell?.RemoveChild(this);
+            bool parentWaits = ParentCell?.RemoveChild(this) ?? false;
             System.OnStopped(this);
+            if (parentWaits && !watchers.Contains(ParentCell!))
+            {
+                System.Dispatcher.Post(this, ParentCell!, new DeathWatchNotification(this), null, ChannelKind.System);
+            }
+
             foreach (ActorCell watcher in watchers)
             {
                 System.Dispatcher.Post(this, watcher, new DeathWatchNotification(this), null, ChannelKind.System);
@@ -179,6 +211,17 @@ internal sealed partial class ActorCell
         lock (_sync)
         {
             wasWatching = _watching.Remove(stopped);
+        }
+
+        if (_terminating)
+        {
+            // A stopping actor handles nothing; it only counts its children's notices down to the last.
+            if (ReferenceEquals(stopped.ParentCell, this) && --_childrenStopping == 0)
+            {
+                FinishTerminate();
+            }
+
+            return;
         }
 
         if (wasWatching && Actor is { } actor && !actor.Receive(new Terminated(stopped.Self)))
@@ -213,11 +256,13 @@ internal sealed partial class ActorCell
         }
     }
 
-    private void RemoveChild(ActorCell child)
+    /// <summary>Forgets a stopped child; true when this cell is stopping and waits for it.</summary>
+    private bool RemoveChild(ActorCell child)
     {
         lock (_sync)
         {
             _children.Remove(child);
+            return _terminating;
         }
     }
 

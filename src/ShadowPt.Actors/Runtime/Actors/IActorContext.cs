@@ -44,10 +44,16 @@ public interface IActorContext
     /// <summary>Sends a request and suspends the async handler until the reply comes; only replies, system messages and interrupts reach the actor meanwhile.</summary>
     AskAwaitable<TReply> Ask<TReply>(IActorRef target, object message);
 
-    /// <summary>A scheduling point: lets every other enabled delivery happen before the handler goes on.</summary>
+    /// <summary>
+    /// A scheduling point: the resumption is one more enabled delivery, so the strategy may run any
+    /// other enabled deliveries first, or none.
+    /// </summary>
     ResumeAwaitable Yield();
 
-    /// <summary>Suspends the async handler for <paramref name="delayTicks"/> simulated ticks.</summary>
+    /// <summary>
+    /// Suspends the async handler for <paramref name="delayTicks"/> simulated ticks. It is a timer, and
+    /// timers fire only when nothing else is ready: <c>Delay(0)</c> resumes once the system is quiescent.
+    /// </summary>
     ResumeAwaitable Delay(long delayTicks);
 
     /// <summary>A nondeterministic boolean chosen by the strategy and recorded in the schedule.</summary>

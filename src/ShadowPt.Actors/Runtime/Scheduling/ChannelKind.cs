@@ -36,6 +36,9 @@ internal enum CellGate : byte
 
     /// <summary>The actor stopped: nothing passes.</summary>
     Stopped = 8,
+
+    /// <summary>The actor is stopping and waits for its children to stop: only system messages pass.</summary>
+    Terminating = 16,
 }
 
 /// <summary>The gate rule: which flags block which channel kind.</summary>
@@ -45,9 +48,9 @@ internal static class ChannelRules
     private static readonly CellGate[] BlockedBy =
     [
         CellGate.Stopped,
-        CellGate.SystemPending | CellGate.IrqsDisabled | CellGate.Stopped,
-        CellGate.SystemPending | CellGate.Stopped,
-        CellGate.SystemPending | CellGate.Awaiting | CellGate.Stopped,
+        CellGate.SystemPending | CellGate.IrqsDisabled | CellGate.Stopped | CellGate.Terminating,
+        CellGate.SystemPending | CellGate.Stopped | CellGate.Terminating,
+        CellGate.SystemPending | CellGate.Awaiting | CellGate.Stopped | CellGate.Terminating,
     ];
 
     public static bool IsOpen(CellGate gate, ChannelKind kind) => (gate & BlockedBy[(int)kind]) == 0;

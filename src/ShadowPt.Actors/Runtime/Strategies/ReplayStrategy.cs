@@ -22,7 +22,7 @@ public sealed class ReplayStrategy(Schedule schedule, SchedulingStrategy? fallba
 
     protected internal override int NextDelivery(ReadySet ready, long step)
     {
-        if (!TryNext(ChoiceKind.Delivery, step, out int channelId))
+        if (!TryNext(ChoiceKind.Delivery, step + 1, out int channelId))
         {
             return fallback!.NextDelivery(ready, step);
         }
@@ -83,6 +83,11 @@ public sealed class ReplayStrategy(Schedule schedule, SchedulingStrategy? fallba
         fallback?.OnRunEnded(choicesMade);
     }
 
+    /// <summary>
+    /// Takes the next recorded choice, which must be of <paramref name="kind"/>. <paramref name="step"/>
+    /// is the step the choice belongs to, as reports name it: a delivery choice decides the step after
+    /// the current one, while a boolean or integer is asked for during the current step.
+    /// </summary>
     private bool TryNext(ChoiceKind kind, long step, out int value)
     {
         if (_next >= schedule.Choices.Count)
@@ -90,17 +95,24 @@ public sealed class ReplayStrategy(Schedule schedule, SchedulingStrategy? fallba
             value = 0;
             return fallback is not null
                 ? false
-                : throw new ScheduleDivergedException($"step {step + 1}: the schedule ended after {schedule.Choices.Count} choices, but the run goes on");
+                : throw new ScheduleDivergedException($"step {step}: the schedule ended after {schedule.Choices.Count} choices, but the run goes on");
         }
 
         ScheduleChoice choice = schedule.Choices[_next];
         if (choice.Kind != kind)
         {
-            throw new ScheduleDivergedException($"step {step + 1}: choice {_next + 1} of the schedule is a {choice.Kind.ToString().ToLowerInvariant()} choice, but the run asks for a {kind.ToString().ToLowerInvariant()} choice");
+            throw new ScheduleDivergedException($"step {step}: choice {_next + 1} of the schedule is {KindName(choice.Kind)}, but the run asks for {KindName(kind)}");
         }
 
         _next++;
         value = choice.Value;
         return true;
     }
+
+    private static string KindName(ChoiceKind kind) => kind switch
+    {
+        ChoiceKind.Delivery => "a delivery choice",
+        ChoiceKind.Boolean => "a boolean choice",
+        _ => "an integer choice",
+    };
 }

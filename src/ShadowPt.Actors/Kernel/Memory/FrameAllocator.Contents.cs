@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+
+namespace ShadowPt.Kernel;
+
+/// <summary>Page contents, stored sparsely: only frames that were written hold a 4 KiB array.</summary>
+public sealed partial class FrameAllocator
+{
+    /// <summary>Contents of written frames by pfn; a frame without an entry reads as zeros.</summary>
+    private readonly Dictionary<int, byte[]> _contents = new();
+
+    /// <summary>Frames that hold a contents array now (written since their last allocation).</summary>
+    public int WrittenFrameCount => _contents.Count;
+
+    /// <summary>Reads the aligned 64-bit little-endian word at <paramref name="offset"/> of the frame.</summary>
+    public ulong ReadU64(Pfn pfn, int offset, Provenance who)
+    {
+        CheckReadable(pfn, offset, sizeof(ulong), who);
+        return _contents.TryGetValue(pfn.Index, out byte[]? page)
+            ? BinaryPrimitives.ReadUInt64LittleEndian(page.AsSpan(offset, sizeof(ulong)))
+            : 0;
+    }
+
+    /// <summary>Writes the aligned 64-bit little-endian word at <paramref name="offset"/> of the frame.</summary>
+    public void WriteU64(Pfn pfn, int offset, ulong value, Provenance who)
+    {
+        CheckWritable(pfn, offset, sizeof(ulong), who);
+        BinaryPrimitives.WriteUInt64LittleEndian(PageBytes(pfn).AsSpan(offset, sizeof(ulong)), value);
+    }
+
+    /// <summary>Copies bytes of the frame starting at <paramref name="offset"/> into <paramref name="destination"/>.</summary>
+    public void ReadBytes(Pfn pfn, int offset, Span<byte> destination, Provenance who)
+    {
+        CheckReadable(pfn, offset, destination.Length, who);
+        if (_contents.TryGetValue(pfn.Index, out byte[]? page))
+        {
+            page.AsSpan(offset, destination.Length).CopyTo(destination);
+        }
+        else
+        {
+            destination.Clear();
+        }
+    }
+
+    /// <summary>Copies <paramref name="source"/> into the frame at <paramref name="offset"/>.</summary>
+    public void WriteBytes(Pfn pfn, int offset, ReadOnlySpan<byte> source, Provenance who)
+    {
+        CheckWritable(pfn, offset, source.Length, who);
+        source.CopyTo(PageBytes(pfn).AsSpan(offset));
+    }
+
+    /// <summary>copy_user_highpage: the whole contents of <paramref name="source"/> into <paramref name="destination"/> (COW).</summary>
+    public void CopyPage(Pfn destination, Pfn source, Provenance who)
+    {
+        CheckReadable(source, 0, PageGeometry.PageSizeBytes, who);
+        CheckWritable(destination, 0, PageGeometry.PageSizeBytes, who);
+        if (_contents.TryGetValue(source.Index, out byte[]? page))
+        {
+            page.CopyTo(PageBytes(destination), 0);
+        }
+        else
+        {
+            _contents.Remove(destination.Index);
+        }
+    }
+
+    private void DropContents(Pfn pfn) => _contents.Remove(pfn.Index);
+
+    private byte[] PageBytes(Pfn pfn)
+    {
+        if (!_contents.TryGetValue(pfn.Index, out byte[]? page))
+        {
+            page = new byte[PageGeometry.PageSizeBytes];
+            _contents.Add(pfn.Index, page);
+        }
+
+        return page;
+    }
+
+    private void CheckReadable(Pfn pfn, int offset, int length, Provenance who)
+    {
+        CheckSpan(offset, length);
+        if (InRange(pfn) && _frames[pfn.Index].Kind == FrameKind.ZeroPage)
+        {
+            return;
+        }
+
+        _ = ref Allocated(pfn, who, "read");
+    }
+
+    private void CheckWritable(Pfn pfn, int offset, int length, Provenance who)
+    {
+        CheckSpan(offset, length);
+        Bug.On(InRange(pfn) && _frames[pfn.Index].Kind == FrameKind.ZeroPage, "write to the zero page");
+        _ = ref Allocated(pfn, who, "write");
+    }
+
+    private static void CheckSpan(int offset, int length)
+    {
+        Bug.On(offset < 0 || length < 0 || offset > PageGeometry.PageSizeBytes - length, "page access outside the frame");
+        Bug.On(length == sizeof(ulong) && (offset & (sizeof(ulong) - 1)) != 0, "unaligned word access");
+    }
+}
