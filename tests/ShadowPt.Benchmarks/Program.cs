@@ -1,1 +1,45 @@
-return;
+using BenchmarkDotNet.Running;
+using ShadowPt.Benchmarking;
+
+// "figures [--quick] [--in-flight N]" prints the same lines as `shadowpt bench runtime`; anything else goes to BenchmarkDotNet.
+if (args.Length > 0 && args[0] == "figures")
+{
+    RuntimeBenchOptions options = args.Contains("--quick") ? RuntimeBenchOptions.Quick : RuntimeBenchOptions.Full;
+    int inFlightAt = Array.IndexOf(args, "--in-flight");
+    if (inFlightAt > 0 && inFlightAt + 1 < args.Length)
+    {
+        options = options with { ThreadedMessagesInFlightPerPair = int.Parse(args[inFlightAt + 1], System.Globalization.CultureInfo.InvariantCulture) };
+    }
+
+    foreach (BenchFigure figure in RuntimeBenchmarks.Run(options, line => Console.Error.WriteLine(line)))
+    {
+        Console.WriteLine(figure);
+    }
+
+    return 0;
+}
+
+// "loop WORKLOAD RUNS" runs one deterministic workload RUNS times, 4M deliveries each, for a profiler.
+if (args.Length == 3 && args[0] == "loop")
+{
+    int runs = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+    for (int i = 0; i < runs; i++)
+    {
+        const long deliveries = 4_000_000;
+        using DeterministicWorkload workload = args[1] switch
+        {
+            "ping-pong" => DeterministicWorkload.PingPong(1, 1, deliveries),
+            "pairs-64" => DeterministicWorkload.PingPong(RuntimeBenchmarks.Width, 1, deliveries),
+            _ => DeterministicWorkload.FanOut(RuntimeBenchmarks.Width, 1, deliveries),
+        };
+        TimeSpan cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        (double rate, double bytes) = RuntimeBenchmarks.MeasureDeterministic(workload, 0, deliveries);
+        TimeSpan cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        Console.WriteLine($"{args[1]}: {rate / 1e6:F2}M deliveries/s, {deliveries / cpu.TotalSeconds / 1e6:F2}M per cpu-second, {bytes:F3} bytes/delivery, trace {workload.TraceHashValue:x16}");
+    }
+
+    return 0;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(ShadowPt.Benchmarks.DeterministicBenchmarks).Assembly).Run(args);
+return 0;

@@ -161,9 +161,18 @@ public sealed class ActorSystem : IDisposable
     /// <summary>Folds a model event into the trace hash, for events that are not deliveries (deterministic only; ignored when threaded).</summary>
     public void AddToTrace(ulong word) => (Dispatcher as DeterministicScheduler)?.AddToTrace(word);
 
-    /// <summary>Stops every actor (threaded) and ends the system.</summary>
+    /// <summary>
+    /// Stops every actor (threaded) and ends the system. A deterministic system gives its recording
+    /// buffers back for the next run, so capture the schedule before disposing.
+    /// </summary>
     public void Dispose()
     {
+        if (Dispatcher is DeterministicScheduler deterministic)
+        {
+            deterministic.Dispose();
+            return;
+        }
+
         ActorCell[] cells;
         lock (_cellsLock)
         {

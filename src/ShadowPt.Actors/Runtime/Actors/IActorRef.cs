@@ -17,6 +17,12 @@ public static class ActorRefExtensions
     public static void Tell(this IActorRef target, object message)
     {
         ArgumentNullException.ThrowIfNull(target);
+        if (target is LocalActorRef local)
+        {
+            local.TellFromCurrent(message);
+            return;
+        }
+
         target.Tell(message, ActorCell.Current?.Self);
     }
 

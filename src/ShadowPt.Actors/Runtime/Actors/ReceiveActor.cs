@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using ShadowPt.Runtime.Async;
 
 namespace ShadowPt.Runtime.Actors;
@@ -28,21 +30,21 @@ public abstract class ReceiveActor : ActorBase
     protected void Receive<T>(Predicate<T>? shouldHandle, Action<T> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        Add(new Handler(typeof(T), shouldHandle is null ? null : m => shouldHandle((T)m), m => handler((T)m)));
+        Add(new Handler<T>(shouldHandle, handler));
     }
 
     /// <summary>Registers a handler that runs as sequential code with scheduling points at each await.</summary>
     protected void ReceiveAsync<T>(Func<T, ActorTask> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        Add(new Handler(typeof(T), null, m => Cell.Adopt(handler((T)m))));
+        Add(new Handler<T>(null, m => Cell.Adopt(handler(m))));
     }
 
     /// <summary>Handles any message not taken by an earlier handler.</summary>
     protected void ReceiveAny(Action<object> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        Add(new Handler(typeof(object), null, handler));
+        Add(new Handler<object>(null, handler));
     }
 
     /// <summary>Replaces the behaviour: clears the handlers and lets <paramref name="configure"/> register new ones.</summary>
@@ -56,9 +58,11 @@ public abstract class ReceiveActor : ActorBase
         configure();
     }
 
-    protected internal sealed override bool Receive(object message)
+    protected internal sealed override bool Receive(object message) => Receive(message, message.GetType());
+
+    internal sealed override bool Receive(object message, Type type)
     {
-        Type type = message.GetType();
+        Debug.Assert(ReferenceEquals(type, message.GetType()), "the caller passes the message's own type");
         Handler[] candidates;
         if (ReferenceEquals(type, _lastType))
         {
@@ -73,9 +77,8 @@ public abstract class ReceiveActor : ActorBase
 
         foreach (Handler h in candidates)
         {
-            if (h.ShouldHandle is null || h.ShouldHandle(message))
+            if (h.TryHandle(message))
             {
-                h.Action(message);
                 return true;
             }
         }
@@ -107,5 +110,31 @@ public abstract class ReceiveActor : ActorBase
     }
 
     /// <summary>One registered handler.</summary>
-    private sealed record Handler(Type MessageType, Func<object, bool>? ShouldHandle, Action<object> Action);
+    private abstract class Handler(Type messageType)
+    {
+        public Type MessageType { get; } = messageType;
+
+        /// <summary>Runs the handler when its predicate takes <paramref name="message"/>, which is an instance of <see cref="MessageType"/>.</summary>
+        public abstract bool TryHandle(object message);
+    }
+
+    /// <summary>A handler of messages of type <typeparamref name="T"/>: one virtual call and the user's delegate per message.</summary>
+    private sealed class Handler<T>(Predicate<T>? shouldHandle, Action<T> action) : Handler(typeof(T))
+    {
+        public override bool TryHandle(object message)
+        {
+            Debug.Assert(message is T, "candidates are filtered by type");
+
+            // The candidates of a message type hold only handlers whose type it is assignable to, so a
+            // reference type needs no second cast check; a value type is unboxed as usual.
+            T typed = typeof(T).IsValueType ? (T)message : Unsafe.As<object, T>(ref message);
+            if (shouldHandle is not null && !shouldHandle(typed))
+            {
+                return false;
+            }
+
+            action(typed);
+            return true;
+        }
+    }
 }

@@ -1,30 +1,117 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
 namespace ShadowPt.Runtime.Recording;
 
-/// <summary>Appends choices as packed integers: four bytes per step, no allocation but doubling growth.</summary>
+/// <summary>
+/// Appends choices as packed integers, four bytes per step, in fixed-size chunks: appending never
+/// copies, and <see cref="Release"/> hands the chunks to <see cref="ChoiceChunkPool"/> so that the next
+/// run of the process records without allocating (the list of chunks comes from the shared array
+/// pool for the same reason). The chunks stay below the large-object threshold.
+/// </summary>
 internal sealed class ScheduleRecorder
 {
-    private int[] _codes = new int[1024];
+    /// <summary>Choices per chunk: 64 KiB, under the 85,000-byte large-object threshold.</summary>
+    public const int ChunkLength = 16_384;
+
+    /// <summary>Full chunks and the one being filled, in order; the first <see cref="_chunkCount"/> slots are used.</summary>
+    private int[][] _chunks = [];
+
+    private int _chunkCount;
+
+    /// <summary>The chunk being filled; empty until the first choice.</summary>
+    private int[] _current = [];
+
+    /// <summary>Choices written into <see cref="_current"/>.</summary>
+    private int _currentCount;
+
+    /// <summary>Set by <see cref="Release"/>; a released recorder holds nothing.</summary>
+    private bool _released;
 
     public long Count { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(ChoiceKind kind, int value)
     {
-        if (Count == _codes.Length)
+        int[] current = _current;
+        int at = _currentCount;
+        if ((uint)at < (uint)current.Length)
         {
-            Array.Resize(ref _codes, checked(_codes.Length * 2));
+            current[at] = (value << 2) | (int)kind;
+            _currentCount = at + 1;
+            Count++;
+            return;
         }
 
-        _codes[Count++] = (value << 2) | (int)kind;
+        AddToNewChunk(kind, value);
     }
 
     public ScheduleChoice[] ToArray()
     {
+        ObjectDisposedException.ThrowIf(_released, this);
         var choices = new ScheduleChoice[Count];
-        for (long i = 0; i < Count; i++)
+        long i = 0;
+        foreach (int[] chunk in _chunks.AsSpan(0, _chunkCount))
         {
-            choices[i] = ScheduleChoice.Decode(_codes[i]);
+            int length = (int)Math.Min(chunk.Length, Count - i);
+            for (int j = 0; j < length; j++)
+            {
+                choices[i++] = ScheduleChoice.Decode(chunk[j]);
+            }
         }
 
         return choices;
+    }
+
+    /// <summary>Gives the chunks back to the pool; the recorder cannot be read or written afterwards.</summary>
+    public void Release()
+    {
+        if (_released)
+        {
+            return;
+        }
+
+        _released = true;
+        foreach (int[] chunk in _chunks.AsSpan(0, _chunkCount))
+        {
+            ChoiceChunkPool.Return(chunk);
+        }
+
+        ReturnChunkList();
+        _current = [];
+        _currentCount = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddToNewChunk(ChoiceKind kind, int value)
+    {
+        ObjectDisposedException.ThrowIf(_released, this);
+        if (_chunkCount == _chunks.Length)
+        {
+            int[][] bigger = ArrayPool<int[]>.Shared.Rent(Math.Max(16, _chunks.Length * 2));
+            _chunks.AsSpan(0, _chunkCount).CopyTo(bigger);
+            if (_chunks.Length > 0)
+            {
+                ArrayPool<int[]>.Shared.Return(_chunks, clearArray: true);
+            }
+
+            _chunks = bigger;
+        }
+
+        _current = ChoiceChunkPool.Rent();
+        _chunks[_chunkCount++] = _current;
+        _currentCount = 0;
+        Add(kind, value);
+    }
+
+    private void ReturnChunkList()
+    {
+        if (_chunks.Length > 0)
+        {
+            ArrayPool<int[]>.Shared.Return(_chunks, clearArray: true);
+        }
+
+        _chunks = [];
+        _chunkCount = 0;
     }
 }

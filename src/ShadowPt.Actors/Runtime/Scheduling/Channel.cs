@@ -1,11 +1,12 @@
+using System.Runtime.CompilerServices;
 using ShadowPt.Runtime.Actors;
 
 namespace ShadowPt.Runtime.Scheduling;
 
 /// <summary>
 /// The FIFO queue of messages from one sender to one receiver of one kind. Its head is one enabled
-/// delivery when the receiver's gate lets its kind pass. A growable ring buffer: no allocation in
-/// steady state.
+/// delivery when the receiver's gate lets its kind pass. A growable ring buffer of power-of-two
+/// capacity: no allocation in steady state, no division on the hot path.
 /// </summary>
 internal sealed class Channel
 {
@@ -15,10 +16,17 @@ internal sealed class Channel
     /// <summary>Sender id for messages that timers deliver.</summary>
     public const int TimerSenderId = -2;
 
-    private Envelope[] _items = new Envelope[4];
+    /// <summary>Initial capacity; a power of two.</summary>
+    private const int CapacityInitial = 4;
+
+    /// <summary>The ring; its length is a power of two.</summary>
+    private Envelope[] _items = new Envelope[CapacityInitial];
 
     /// <summary>Index of the head in <see cref="_items"/>.</summary>
     private int _head;
+
+    /// <summary>Messages queued.</summary>
+    private int _count;
 
     public Channel(int id, int senderId, string senderPath, ActorCell receiver, ChannelKind kind)
     {
@@ -40,66 +48,71 @@ internal sealed class Channel
 
     public ChannelKind Kind { get; }
 
-    public int Count { get; private set; }
+    public int Count => _count;
 
     /// <summary>Position in the scheduler's ready list, or -1 when not ready.</summary>
     public int ReadyIndex { get; set; } = -1;
 
-    public long HeadSequence => _items[_head].Sequence;
+    public long HeadSequence => _count > 0
+        ? _items[_head].Sequence
+        : throw new InvalidOperationException($"channel {Id} is empty");
 
     public string Describe() => $"{SenderPath} -> {Receiver.Path} ({Kind.ToString().ToLowerInvariant()})";
 
-    public void Enqueue(in Envelope envelope)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Enqueue(object message, IActorRef? sender, long sequence)
     {
-        if (Count == _items.Length)
+        Envelope[] items = _items;
+        if (_count == items.Length)
         {
-            Grow();
+            items = Grow();
         }
 
-        int tail = _head + Count;
-        if (tail >= _items.Length)
-        {
-            tail -= _items.Length;
-        }
-
-        _items[tail] = envelope;
-        Count++;
+        items[(_head + _count) & (items.Length - 1)] = new Envelope(message, sender, sequence);
+        _count++;
     }
 
-    public Envelope Dequeue()
+    /// <summary>Takes the head; the slot is cleared so that the channel does not keep the message alive.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public object Dequeue(out IActorRef? sender)
     {
-        if (Count == 0)
+        if (_count == 0)
         {
-            throw new InvalidOperationException($"channel {Id} is empty");
+            ThrowEmpty();
         }
 
-        Envelope envelope = _items[_head];
-        _items[_head] = default;
-        _head = _head + 1 == _items.Length ? 0 : _head + 1;
-        Count--;
-        return envelope;
+        Envelope[] items = _items;
+        ref Envelope head = ref items[_head];
+        object message = head.Message;
+        sender = head.Sender;
+        head = default;
+        _head = (_head + 1) & (items.Length - 1);
+        _count--;
+        return message;
     }
 
     /// <summary>Drops everything queued; returns how many messages were dropped.</summary>
     public int Clear()
     {
-        int dropped = Count;
+        int dropped = _count;
         Array.Clear(_items);
         _head = 0;
-        Count = 0;
+        _count = 0;
         return dropped;
     }
 
-    private void Grow()
+    private Envelope[] Grow()
     {
         var bigger = new Envelope[_items.Length * 2];
-        for (int i = 0; i < Count; i++)
+        for (int i = 0; i < _count; i++)
         {
-            int at = _head + i;
-            bigger[i] = _items[at >= _items.Length ? at - _items.Length : at];
+            bigger[i] = _items[(_head + i) & (_items.Length - 1)];
         }
 
         _items = bigger;
         _head = 0;
+        return bigger;
     }
+
+    private void ThrowEmpty() => throw new InvalidOperationException($"channel {Id} is empty");
 }

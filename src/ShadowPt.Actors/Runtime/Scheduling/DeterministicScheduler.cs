@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using ShadowPt.Runtime.Actors;
 using ShadowPt.Runtime.Recording;
@@ -13,22 +14,48 @@ namespace ShadowPt.Runtime.Scheduling;
 /// </summary>
 internal sealed partial class DeterministicScheduler : Dispatcher
 {
+    /// <summary>Slots of <see cref="_channelCache"/>; a power of two.</summary>
+    private const int ChannelCacheLength = 1024;
+
     private readonly SchedulingStrategy _strategy;
     private readonly RuntimeLimits _limits;
     private readonly ILogger _logger;
 
-    /// <summary>Every channel ever created, indexed by id.</summary>
-    private readonly List<Channel> _channels = new();
+    /// <summary><see cref="RuntimeLimits.StepsMax"/>, read once: the hot loop should not chase the record.</summary>
+    private readonly long _stepsMax;
+
+    /// <summary><see cref="RuntimeLimits.ChoicesMax"/>, read once.</summary>
+    private readonly long _choicesMax;
+
+    /// <summary><see cref="RuntimeLimits.MailboxMessagesMax"/>, read once.</summary>
+    private readonly int _mailboxMessagesMax;
+
+    /// <summary>Every channel ever created, indexed by id; the first <see cref="_channelCount"/> slots are used.</summary>
+    private Channel[] _channels = new Channel[64];
+
+    private int _channelCount;
 
     /// <summary>Channels by (sender id, receiver id, kind); see <see cref="Key"/>.</summary>
     private readonly Dictionary<long, Channel> _channelsByKey = new();
 
-    /// <summary>The channels whose head may be delivered now; swap-remove keeps it dense.</summary>
-    private Channel[] _ready = new Channel[64];
+    /// <summary>
+    /// A direct-mapped cache in front of <see cref="_channelsByKey"/>, for senders that talk to many
+    /// receivers in turn (a fan-out misses the sender's <see cref="ActorCell.LastOutChannel"/> every time).
+    /// </summary>
+    private readonly Channel?[] _channelCache = new Channel?[ChannelCacheLength];
+
+    /// <summary>
+    /// The ids of the channels whose head may be delivered now; swap-remove keeps it dense. Ids rather
+    /// than references: adding and removing are the hottest writes of a run, and ints need no GC write barrier.
+    /// </summary>
+    private int[] _ready = new int[64];
 
     private int _readyCount;
 
     private readonly ScheduleRecorder _recorder = new();
+
+    /// <summary>Set by <see cref="Dispose"/>: the recorder's chunks went back to the pool.</summary>
+    private bool _disposed;
 
     /// <summary>Stable type hashes, with a one-entry cache in front.</summary>
     private readonly Dictionary<Type, ulong> _typeHashes = new();
@@ -37,6 +64,12 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     private ulong _lastTypeHash;
 
     private TraceHash _trace;
+
+    /// <summary>The first violation of the run; a field, as the hot loop tests it every step.</summary>
+    private Violation? _violation;
+
+    /// <summary>Whether <see cref="_lastType"/> implements <see cref="ITraceable"/>.</summary>
+    private bool _lastTypeTraceable;
 
     /// <summary>Global send counter, stamped on every envelope.</summary>
     private long _sequence;
@@ -53,6 +86,9 @@ internal sealed partial class DeterministicScheduler : Dispatcher
         _limits = limits;
         _logger = logger;
         _logDeliveries = logger.IsEnabled(LogLevel.Debug);
+        _stepsMax = limits.StepsMax;
+        _choicesMax = limits.ChoicesMax;
+        _mailboxMessagesMax = limits.MailboxMessagesMax;
         _timers = new PriorityQueue<TimerEntry, (long Due, long Order)>();
     }
 
@@ -62,7 +98,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
     public override long Step => _step;
 
-    public Violation? Violation { get; private set; }
+    public Violation? Violation => _violation;
 
     public ulong TraceHashValue => _trace.Value;
 
@@ -143,24 +179,44 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     public RunOutcome Run(Func<bool>? condition, long stepsBudget)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(stepsBudget);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         long stepsEnd = stepsBudget >= long.MaxValue - _step ? long.MaxValue : _step + stepsBudget;
+        ActorCell? outer = ActorCell.Current;
+        try
+        {
+            return RunLoop(condition, stepsEnd, outer);
+        }
+        finally
+        {
+            ActorCell.RestoreCurrent(outer);
+        }
+    }
+
+    /// <summary>The loop of <see cref="Run"/>; deliveries leave their cell current, so the caller's is restored before <paramref name="condition"/> runs.</summary>
+    private RunOutcome RunLoop(Func<bool>? condition, long stepsEnd, ActorCell? outer)
+    {
         while (true)
         {
-            if (Violation is not null)
+            if (_violation is not null)
             {
                 return End(RunOutcome.Violation);
             }
 
-            if (condition is not null && condition())
+            if (condition is not null)
             {
-                return RunOutcome.ConditionMet;
+                ActorCell.RestoreCurrent(outer);
+                if (condition())
+                {
+                    return RunOutcome.ConditionMet;
+                }
             }
 
-            if (_readyCount == 0)
+            int readyCount = _readyCount;
+            if (readyCount == 0)
             {
                 if (!AdvanceClock())
                 {
-                    return End(Violation is null ? RunOutcome.Quiescent : RunOutcome.Violation);
+                    return End(_violation is null ? RunOutcome.Quiescent : RunOutcome.Violation);
                 }
 
                 continue;
@@ -171,25 +227,33 @@ internal sealed partial class DeterministicScheduler : Dispatcher
                 return RunOutcome.StepBudgetUsed;
             }
 
-            if (_step >= _limits.StepsMax)
+            if (_step >= _stepsMax)
             {
-                Fail(new Violation(Violation.BoundExceeded, $"steps-max {_limits.StepsMax} reached with {_readyCount} deliveries still enabled", _step, _now));
+                Fail(new Violation(Violation.BoundExceeded, $"steps-max {_stepsMax} reached with {readyCount} deliveries still enabled", _step, _now));
                 continue;
             }
 
-            int index = _strategy.NextDelivery(new ReadySet(_ready.AsSpan(0, _readyCount), _channels), _step);
-            if ((uint)index >= (uint)_readyCount)
+            int index = _strategy.NextDelivery(new ReadySet(_ready.AsSpan(0, readyCount), _channels.AsSpan(0, _channelCount)), _step);
+            if ((uint)index >= (uint)readyCount)
             {
-                throw new InvalidOperationException($"strategy {_strategy.Name} chose delivery {index} of {_readyCount}");
+                ThrowBadChoice(index, readyCount);
             }
 
-            Deliver(_ready[index]);
+            Deliver(_channels[_ready[index]]);
         }
+    }
+
+    /// <summary>Gives the recorder's chunks back to the pool; the run cannot go on and its schedule can no longer be captured.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _recorder.Release();
     }
 
     /// <summary>The choices so far as a schedule, with the channel table and what the run produced.</summary>
     public Schedule CaptureSchedule(string scenario, string? scenarioHash, ulong seed, string result) => new()
     {
+        // The recorder throws ObjectDisposedException once the system is disposed.
         Scenario = scenario,
         ScenarioHash = scenarioHash,
         Strategy = _strategy.Description,
@@ -200,7 +264,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
         TraceHash = _trace.ToHex(),
         Result = result,
         Choices = _recorder.ToArray(),
-        Channels = _channels.Select(c => c.Describe()).ToArray(),
+        Channels = _channels.Take(_channelCount).Select(c => c.Describe()).ToArray(),
     };
 
     /// <summary>Folds a model event into the trace hash (kernel events, checker verdicts).</summary>
@@ -212,31 +276,43 @@ internal sealed partial class DeterministicScheduler : Dispatcher
         return outcome;
     }
 
+    /// <summary>One step: takes the head of <paramref name="channel"/>, records the choice, folds it into the trace and runs the receiver.</summary>
     private void Deliver(Channel channel)
     {
-        Envelope envelope = channel.Dequeue();
+        Debug.Assert(channel.ReadyIndex >= 0 && ChannelRules.IsOpen(channel.Receiver.Gate, channel.Kind), "only a ready channel whose gate is open is delivered");
+        object message = channel.Dequeue(out IActorRef? sender);
         ActorCell cell = channel.Receiver;
+        ChannelKind kind = channel.Kind;
         cell.QueuedCount--;
         if (channel.Count == 0)
         {
             RemoveReady(channel);
         }
 
-        if (channel.Kind == ChannelKind.System && --cell.SystemQueuedCount == 0)
+        if (kind == ChannelKind.System && --cell.SystemQueuedCount == 0)
         {
             cell.SetGate(CellGate.SystemPending, false);
         }
 
         _step++;
-        Record(ChoiceKind.Delivery, channel.Id);
-        object message = envelope.Message;
-        _trace.Add(((ulong)(uint)channel.Id << 32) ^ Fingerprint(message));
+        int channelId = channel.Id;
+        if (_recorder.Count < _choicesMax)
+        {
+            _recorder.Add(ChoiceKind.Delivery, channelId);
+        }
+        else
+        {
+            FailChoicesMax();
+        }
+
+        _trace.Add(((ulong)(uint)channelId << 32) ^ Fingerprint(message, out Type fingerprintedType));
         if (_logDeliveries)
         {
             LogDelivery(_step, _now.Value, channel.SenderPath, cell.Path, MessageName(message));
         }
 
-        cell.Invoke(message, envelope.Sender);
+        // An ask reply was fingerprinted by the type of what it carries, not its own.
+        cell.Invoke(message, sender, kind, message is AskReply ? null : fingerprintedType);
     }
 
     private void PostFrom(int senderId, ActorCell? from, ActorCell to, object message, IActorRef? sender, ChannelKind kind)
@@ -257,13 +333,13 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             }
         }
 
-        if (to.QueuedCount >= _limits.MailboxMessagesMax)
+        if (to.QueuedCount >= _mailboxMessagesMax)
         {
-            Fail(new Violation(Violation.BoundExceeded, $"mailbox of {to.Path} exceeded {_limits.MailboxMessagesMax} messages", _step, _now));
+            Fail(new Violation(Violation.BoundExceeded, $"mailbox of {to.Path} exceeded {_mailboxMessagesMax} messages", _step, _now));
             return;
         }
 
-        channel.Enqueue(new Envelope(message, sender, _sequence++));
+        channel.Enqueue(message, sender, _sequence++);
         to.QueuedCount++;
         if (kind == ChannelKind.System && ++to.SystemQueuedCount == 1)
         {
@@ -278,20 +354,39 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     private Channel GetChannel(int senderId, ActorCell? from, ActorCell to, ChannelKind kind)
     {
         long key = Key(senderId, to.Id, kind);
-        if (!_channelsByKey.TryGetValue(key, out Channel? channel))
+        int slot = (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 54) & (ChannelCacheLength - 1);
+        Channel? cached = _channelCache[slot];
+        if (cached is not null && ReferenceEquals(cached.Receiver, to) && cached.Kind == kind && cached.SenderId == senderId)
         {
-            string senderPath = senderId switch
-            {
-                Channel.ExternalSenderId => "(outside)",
-                Channel.TimerSenderId => "(timer)",
-                _ => from!.Path,
-            };
-            channel = new Channel(_channels.Count, senderId, senderPath, to, kind);
-            _channels.Add(channel);
-            _channelsByKey.Add(key, channel);
-            to.InboundChannels.Add(channel);
+            return cached;
         }
 
+        if (!_channelsByKey.TryGetValue(key, out Channel? channel))
+        {
+            channel = NewChannel(key, senderId, from, to, kind);
+        }
+
+        _channelCache[slot] = channel;
+        return channel;
+    }
+
+    private Channel NewChannel(long key, int senderId, ActorCell? from, ActorCell to, ChannelKind kind)
+    {
+        string senderPath = senderId switch
+        {
+            Channel.ExternalSenderId => "(outside)",
+            Channel.TimerSenderId => "(timer)",
+            _ => from!.Path,
+        };
+        var channel = new Channel(_channelCount, senderId, senderPath, to, kind);
+        if (_channelCount == _channels.Length)
+        {
+            Array.Resize(ref _channels, _channels.Length * 2);
+        }
+
+        _channels[_channelCount++] = channel;
+        _channelsByKey.Add(key, channel);
+        to.InboundChannels.Add(channel);
         return channel;
     }
 
@@ -305,53 +400,66 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             Array.Resize(ref _ready, _ready.Length * 2);
         }
 
+        Debug.Assert(channel.ReadyIndex < 0 && channel.Count > 0, "only a non-empty channel that is not ready yet becomes ready");
         channel.ReadyIndex = _readyCount;
-        _ready[_readyCount++] = channel;
+        _ready[_readyCount++] = channel.Id;
     }
 
     private void RemoveReady(Channel channel)
     {
         int index = channel.ReadyIndex;
-        Channel last = _ready[--_readyCount];
-        _ready[index] = last;
-        last.ReadyIndex = index;
-        _ready[_readyCount] = null!;
+        Debug.Assert(index >= 0 && _ready[index] == channel.Id, "the channel is where its ready index says");
+        int lastId = _ready[--_readyCount];
+        _ready[index] = lastId;
+        _channels[lastId].ReadyIndex = index;
         channel.ReadyIndex = -1;
     }
 
+    /// <summary>Records a boolean or integer choice and folds it into the trace (deliveries are recorded in <see cref="Deliver"/>).</summary>
     private void Record(ChoiceKind kind, int value)
     {
-        if (_recorder.Count >= _limits.ChoicesMax)
+        if (_recorder.Count >= _choicesMax)
         {
-            Fail(new Violation(Violation.BoundExceeded, $"choices-max {_limits.ChoicesMax} reached", _step, _now));
+            FailChoicesMax();
             return;
         }
 
         _recorder.Add(kind, value);
-        if (kind != ChoiceKind.Delivery)
-        {
-            _trace.Add(((ulong)kind << 56) ^ (uint)value);
-        }
+        _trace.Add(((ulong)kind << 56) ^ (uint)value);
     }
 
-    private void Fail(Violation violation) => Violation ??= violation;
+    private void FailChoicesMax() => Fail(new Violation(Violation.BoundExceeded, $"choices-max {_choicesMax} reached", _step, _now));
 
-    private ulong Fingerprint(object message)
+    private void Fail(Violation violation) => _violation ??= violation;
+
+    private void ThrowBadChoice(int index, int readyCount)
+        => throw new InvalidOperationException($"strategy {_strategy.Name} chose delivery {index} of {readyCount}");
+
+    /// <summary>The message's part of the trace: its type's stable hash, and its content when it is <see cref="ITraceable"/>.</summary>
+    private ulong Fingerprint(object message, out Type type)
     {
         object inner = message is AskReply reply ? reply.Message : message;
-        Type type = inner.GetType();
+        type = inner.GetType();
         if (!ReferenceEquals(type, _lastType))
         {
-            if (!_typeHashes.TryGetValue(type, out _lastTypeHash))
-            {
-                _lastTypeHash = TraceHash.OfString(type.FullName ?? type.Name);
-                _typeHashes.Add(type, _lastTypeHash);
-            }
-
-            _lastType = type;
+            CacheTypeHash(type);
         }
 
-        return inner is ITraceable traceable ? _lastTypeHash ^ (traceable.TraceFingerprint * 0x9E3779B97F4A7C15UL) : _lastTypeHash;
+        return _lastTypeTraceable
+            ? _lastTypeHash ^ (((ITraceable)inner).TraceFingerprint * 0x9E3779B97F4A7C15UL)
+            : _lastTypeHash;
+    }
+
+    private void CacheTypeHash(Type type)
+    {
+        if (!_typeHashes.TryGetValue(type, out _lastTypeHash))
+        {
+            _lastTypeHash = TraceHash.OfString(type.FullName ?? type.Name);
+            _typeHashes.Add(type, _lastTypeHash);
+        }
+
+        _lastType = type;
+        _lastTypeTraceable = typeof(ITraceable).IsAssignableFrom(type);
     }
 
     private static string MessageName(object message) => message switch

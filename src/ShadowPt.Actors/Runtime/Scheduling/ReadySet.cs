@@ -6,44 +6,49 @@ namespace ShadowPt.Runtime.Scheduling;
 /// </summary>
 public readonly ref struct ReadySet
 {
-    private readonly ReadOnlySpan<Channel> _channels;
-    private readonly IReadOnlyList<Channel> _all;
+    /// <summary>The ids of the ready channels, in ready-list order.</summary>
+    private readonly ReadOnlySpan<int> _channelIds;
 
-    internal ReadySet(ReadOnlySpan<Channel> channels, IReadOnlyList<Channel> all)
+    /// <summary>Every channel created so far, by id.</summary>
+    private readonly ReadOnlySpan<Channel> _all;
+
+    internal ReadySet(ReadOnlySpan<int> channelIds, ReadOnlySpan<Channel> all)
     {
-        _channels = channels;
+        _channelIds = channelIds;
         _all = all;
     }
 
-    public int Count => _channels.Length;
+    public int Count => _channelIds.Length;
 
     /// <summary>The channel id of choice <paramref name="index"/>; what schedules record.</summary>
-    public int ChannelId(int index) => _channels[index].Id;
+    public int ChannelId(int index) => _channelIds[index];
 
     /// <summary>The receiving actor's id of choice <paramref name="index"/>.</summary>
-    public int ReceiverId(int index) => _channels[index].Receiver.Id;
+    public int ReceiverId(int index) => At(index).Receiver.Id;
 
     /// <summary>The sender id of choice <paramref name="index"/> (negative for outside and timers).</summary>
-    public int SenderId(int index) => _channels[index].SenderId;
+    public int SenderId(int index) => At(index).SenderId;
 
     /// <summary>The global send order of the message at the head of choice <paramref name="index"/>.</summary>
-    public long HeadSequence(int index) => _channels[index].HeadSequence;
+    public long HeadSequence(int index) => At(index).HeadSequence;
 
     /// <summary>"sender -> receiver (kind)" of choice <paramref name="index"/>.</summary>
-    public string Describe(int index) => _channels[index].Describe();
+    public string Describe(int index) => At(index).Describe();
 
     /// <summary>The index of the ready choice on channel <paramref name="channelId"/>, or -1 when that channel is not ready or unknown.</summary>
     public int IndexOfChannel(int channelId)
     {
-        if (channelId < 0 || channelId >= _all.Count)
+        if (channelId < 0 || channelId >= _all.Length)
         {
             return -1;
         }
 
         int index = _all[channelId].ReadyIndex;
-        return index >= 0 && index < _channels.Length ? index : -1;
+        return index >= 0 && index < _channelIds.Length ? index : -1;
     }
 
     /// <summary>"sender -> receiver (kind)" of any channel created so far, or null when there is no such channel.</summary>
-    public string? DescribeChannel(int channelId) => channelId >= 0 && channelId < _all.Count ? _all[channelId].Describe() : null;
+    public string? DescribeChannel(int channelId) => channelId >= 0 && channelId < _all.Length ? _all[channelId].Describe() : null;
+
+    private Channel At(int index) => _all[_channelIds[index]];
 }

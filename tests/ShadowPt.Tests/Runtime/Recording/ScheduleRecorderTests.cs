@@ -1,0 +1,54 @@
+using ShadowPt.Runtime.Recording;
+
+namespace ShadowPt.Tests.Runtime.Recording;
+
+public sealed class ScheduleRecorderTests
+{
+    [Fact]
+    public void KeepsEveryChoiceInOrderAcrossManyChunks()
+    {
+        // 40 chunks: past the first growth of the chunk list (16) and the second (32).
+        int count = (40 * ScheduleRecorder.ChunkLength) + 7;
+        var recorder = new ScheduleRecorder();
+        for (int i = 0; i < count; i++)
+        {
+            recorder.Add((ChoiceKind)(i % 3), i % ScheduleChoice.ValueMax);
+        }
+
+        ScheduleChoice[] choices = recorder.ToArray();
+
+        Assert.Equal(count, recorder.Count);
+        Assert.Equal(count, choices.Length);
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(new ScheduleChoice((ChoiceKind)(i % 3), i % ScheduleChoice.ValueMax), choices[i]);
+        }
+    }
+
+    [Fact]
+    public void AReleasedRecorderCannotBeReadOrWritten()
+    {
+        var recorder = new ScheduleRecorder();
+        recorder.Add(ChoiceKind.Delivery, 5);
+        recorder.Release();
+
+        Assert.Throws<ObjectDisposedException>(() => recorder.ToArray());
+        Assert.Throws<ObjectDisposedException>(() => recorder.Add(ChoiceKind.Delivery, 6));
+    }
+
+    [Fact]
+    public void ARecorderAfterAReleasedOneStartsEmpty()
+    {
+        var first = new ScheduleRecorder();
+        for (int i = 0; i < ScheduleRecorder.ChunkLength + 1; i++)
+        {
+            first.Add(ChoiceKind.Delivery, 1);
+        }
+
+        first.Release();
+        var second = new ScheduleRecorder();
+        second.Add(ChoiceKind.Boolean, 0);
+
+        Assert.Equal([new ScheduleChoice(ChoiceKind.Boolean, 0)], second.ToArray());
+    }
+}
