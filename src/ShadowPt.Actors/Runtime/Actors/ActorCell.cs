@@ -39,6 +39,9 @@ internal sealed partial class ActorCell : IActorContext
     /// <summary>The async handler the actor is suspended in; default when none.</summary>
     private ActorTask _rootTask;
 
+    /// <summary>The sender of the message whose async handler is suspended: what <c>Sender</c> is again when it resumes, as in Akka.NET.</summary>
+    private IActorRef? _rootSender;
+
     /// <summary>Cached continuation run when <see cref="_rootTask"/> completes.</summary>
     private Action? _onRootCompleted;
 
@@ -183,7 +186,7 @@ internal sealed partial class ActorCell : IActorContext
                 DispatchUser(message, messageType);
             }
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not Recording.ScheduleDivergedException)
         {
             System.Dispatcher.ReportFailure(this, message, e);
         }
@@ -208,6 +211,7 @@ internal sealed partial class ActorCell : IActorContext
                 HandleDeathWatch(notice.Stopped);
                 return true;
             case AskReply reply:
+                CurrentSender = _rootSender;
                 if (!reply.Pending.Complete(reply.Message))
                 {
                     System.CountDeadLetter();
@@ -215,6 +219,7 @@ internal sealed partial class ActorCell : IActorContext
 
                 return true;
             case Resume resume:
+                CurrentSender = _rootSender;
                 resume.Continuation();
                 return true;
             default:
@@ -266,6 +271,7 @@ internal sealed partial class ActorCell : IActorContext
         }
 
         _rootTask = task;
+        _rootSender = CurrentSender;
         SetGate(CellGate.Awaiting, true);
         awaiter.OnCompleted(_onRootCompleted ??= OnRootCompleted);
     }
@@ -274,6 +280,7 @@ internal sealed partial class ActorCell : IActorContext
     {
         ActorTask task = _rootTask;
         _rootTask = default;
+        _rootSender = null;
         SetGate(CellGate.Awaiting, false);
         task.GetAwaiter().GetResult();
     }

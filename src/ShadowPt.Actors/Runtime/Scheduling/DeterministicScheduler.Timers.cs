@@ -10,12 +10,15 @@ internal sealed partial class DeterministicScheduler
 
     private long _timerOrder;
 
+    /// <summary>Timers neither cancelled nor fired (one-shot) : what timers-max bounds.</summary>
+    private int _timersLive;
+
     public override ICancelable Schedule(long delayTicks, long intervalTicks, ActorCell to, object message, ChannelKind kind)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(delayTicks);
         ArgumentOutOfRangeException.ThrowIfNegative(intervalTicks);
-        var entry = new TimerEntry(to, message, kind, intervalTicks) { Due = checked(_now.Value + delayTicks) };
-        if (_timers.Count >= _limits.TimersMax)
+        var entry = new TimerEntry(this, to, message, kind, intervalTicks) { Due = checked(_now.Value + delayTicks) };
+        if (_timersLive > _limits.TimersMax)
         {
             Fail(new Violation(Violation.BoundExceeded, $"timers-max {_limits.TimersMax} pending timers reached", _step, _now));
             entry.Cancel();
@@ -31,7 +34,7 @@ internal sealed partial class DeterministicScheduler
     {
         while (_timers.TryPeek(out TimerEntry? head, out _) && (head.IsCancelled || head.Target.IsStopped))
         {
-            _timers.Dequeue();
+            _timers.Dequeue().Cancel();
         }
 
         if (!_timers.TryPeek(out TimerEntry? first, out _))
@@ -56,6 +59,7 @@ internal sealed partial class DeterministicScheduler
             _timers.Dequeue();
             if (entry.IsCancelled || entry.Target.IsStopped)
             {
+                entry.Cancel();
                 continue;
             }
 
@@ -65,26 +69,49 @@ internal sealed partial class DeterministicScheduler
                 entry.Due = checked(entry.Due + entry.IntervalTicks);
                 _timers.Enqueue(entry, (entry.Due, _timerOrder++));
             }
+            else
+            {
+                entry.Cancel(); // fired: no longer pending
+            }
         }
 
         return true;
     }
 
     /// <summary>One pending timer.</summary>
-    private sealed class TimerEntry(ActorCell target, object message, ChannelKind kind, long intervalTicks) : ICancelable
+    private sealed class TimerEntry : ICancelable
     {
-        public ActorCell Target { get; } = target;
+        private readonly DeterministicScheduler _scheduler;
 
-        public object Message { get; } = message;
+        public TimerEntry(DeterministicScheduler scheduler, ActorCell target, object message, ChannelKind kind, long intervalTicks)
+        {
+            _scheduler = scheduler;
+            Target = target;
+            Message = message;
+            Kind = kind;
+            IntervalTicks = intervalTicks;
+            scheduler._timersLive++;
+        }
 
-        public ChannelKind Kind { get; } = kind;
+        public ActorCell Target { get; }
 
-        public long IntervalTicks { get; } = intervalTicks;
+        public object Message { get; }
+
+        public ChannelKind Kind { get; }
+
+        public long IntervalTicks { get; }
 
         public long Due { get; set; }
 
         public bool IsCancelled { get; private set; }
 
-        public void Cancel() => IsCancelled = true;
+        public void Cancel()
+        {
+            if (!IsCancelled)
+            {
+                IsCancelled = true;
+                _scheduler._timersLive--;
+            }
+        }
     }
 }

@@ -216,7 +216,8 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             {
                 if (!AdvanceClock())
                 {
-                    return End(_violation is null ? RunOutcome.Quiescent : RunOutcome.Violation);
+                    // Quiescence ends this call, not the run: a test may send more and run again. EndRun ends it.
+                    return _violation is null ? RunOutcome.Quiescent : End(RunOutcome.Violation);
                 }
 
                 continue;
