@@ -16,6 +16,7 @@ internal static class Cli
             ReplayCommand.Create(stdout),
             ScenariosCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
+            ConformanceCommand.Create(stdout, stderr),
         };
         root.SetAction(_ =>
         {

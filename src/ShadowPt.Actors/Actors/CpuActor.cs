@@ -1,0 +1,114 @@
+using ShadowPt.Kernel;
+using ShadowPt.Runtime.Actors;
+using ShadowPt.Runtime.Async;
+
+namespace ShadowPt.Actors;
+
+/// <summary>
+/// One simulated CPU: runs the user operations and kernel paths of the tasks that ask it, one at a
+/// time (the kernel is not preemptible here), owns its TLB, switches between tasks' mms, and takes
+/// TLB-flush IPIs between steps, even while its kernel path waits for a lock, unless that path
+/// disabled interrupts.
+/// </summary>
+public sealed class CpuActor : ReceiveActor
+{
+    /// <summary>The kernel context of this CPU: its TLB, current, held locks.</summary>
+    private readonly KernelContext _k;
+
+    public CpuActor(CpuId id, MachineConfig config, IActorRef memory, IReadOnlyList<IActorRef> cpus, KernelHooks hooks)
+    {
+        _k = new KernelContext(Context, memory, cpus, id, config, hooks);
+        Receive<FlushTlbIpi>(ipi =>
+        {
+            _k.FlushLocal(ipi.Mm, ipi.Range, ipi.FullMm, ipi.TlbGen); // flush_tlb_func
+            Sender.Tell(TlbFlushAck.Instance);
+        });
+        ReceiveAsync<UserRequest>(RunUserRequest);
+    }
+
+    /// <summary>This CPU's kernel context (tests read its TLB at quiescent points).</summary>
+    internal KernelContext Kernel => _k;
+
+    private async ActorTask RunUserRequest(UserRequest request)
+    {
+        await ContextSwitch(request.Pid);
+        UserResult result = request.Op switch
+        {
+            SyscallOp s => await Syscalls.Run(_k, s.Call),
+            AccessOp a => await Access(a),
+            SleepOp => await SwitchToIdle(),
+            _ => throw new KernelBugException($"unknown user operation {request.Op}"),
+        };
+        _k.AssertNoLocksHeld(request.Op.ToString());
+        Sender.Tell(result);
+    }
+
+    private async ActorTask<UserResult> Access(AccessOp access)
+    {
+        if (_k.CurrentMm is null)
+        {
+            return new UserResult(0, false, 0, true);
+        }
+
+        AccessOutcome outcome = await UserAccess.Execute(_k, access.Address, access.Write, access.Value);
+        if (outcome.Oom)
+        {
+            await Syscalls.DoExit(_k, 137); // the OOM killer's SIGKILL
+            return new UserResult(0, false, 0, true);
+        }
+
+        return outcome.Segv ? await Syscalls.ForceSigsegv(_k) : new UserResult(0, false, outcome.Value, false);
+    }
+
+    /// <summary>
+    /// context_switch → switch_mm_irqs_off: leave the previous mm (clearing this CPU from its
+    /// mm_cpumask unless it is the same mm), join the next one's mm_cpumask, and flush its
+    /// translations if flushes happened while this CPU was not told (lazy or away).
+    /// </summary>
+    private async ActorTask ContextSwitch(int pid)
+    {
+        if (_k.CurrentPid == pid)
+        {
+            return;
+        }
+
+        CpuId cpu = _k.Cpu;
+        (MmId? mm, long gen) = await _k.Mem("context_switch", s =>
+        {
+            PerCpuState pcs = s.PerCpu[cpu.Value];
+            MmStruct? next = s.Task(pid).Mm;
+            if (pcs.LoadedMm is MmId prev && (next is null || prev != next.Id))
+            {
+                s.FindMm(prev)?.CpumaskClearCpu(cpu);
+            }
+
+            pcs.CurrentPid = pid;
+            pcs.IsLazy = false;
+            pcs.LoadedMm = next?.Id;
+            next?.CpumaskSetCpu(cpu);
+            return (next?.Id, next?.TlbGen ?? 0);
+        });
+        _k.CurrentPid = pid;
+        _k.CurrentMm = mm;
+        if (mm is MmId loaded)
+        {
+            _k.SyncTlbGen(loaded, gen);
+        }
+    }
+
+    /// <summary>schedule() to the idle task: enter lazy TLB mode, keeping the mm loaded and in mm_cpumask.</summary>
+    private async ActorTask<UserResult> SwitchToIdle()
+    {
+        CpuId cpu = _k.Cpu;
+        await _k.Mem("enter_lazy_tlb", s =>
+        {
+            PerCpuState pcs = s.PerCpu[cpu.Value];
+            pcs.CurrentPid = 0;
+            pcs.IsLazy = pcs.LoadedMm is not null;
+            return true;
+        });
+        _k.CurrentPid = 0;
+        _k.CurrentMm = null;
+        return UserResult.Returned(0);
+    }
+}

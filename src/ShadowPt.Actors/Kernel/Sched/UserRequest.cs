@@ -1,0 +1,29 @@
+using ShadowPt.Runtime;
+
+namespace ShadowPt.Kernel;
+
+/// <summary>What a process asks of the CPU it runs on.</summary>
+public abstract record UserOp;
+
+/// <summary>Enter the kernel with a system call.</summary>
+public sealed record SyscallOp(Syscall Call) : UserOp;
+
+/// <summary>A one-byte user load or store.</summary>
+public sealed record AccessOp(VirtAddr Address, bool Write, byte Value) : UserOp;
+
+/// <summary>The task sleeps (think time): the CPU switches to its idle task, lazily keeping the mm loaded.</summary>
+public sealed record SleepOp : UserOp;
+
+/// <summary>A process's request to its CPU to run <see cref="Op"/> as task <see cref="Pid"/>.</summary>
+public sealed record UserRequest(int Pid, UserOp Op) : ITraceable
+{
+    public ulong TraceFingerprint => ((ulong)(uint)Pid << 32) ^ Runtime.Recording.TraceHash.OfString(Op.ToString());
+}
+
+/// <summary>What came back: the syscall's return value (or -errno), a SIGSEGV, the byte loaded, or the task's death.</summary>
+public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : ITraceable
+{
+    public static UserResult Returned(long ret) => new(ret, false, 0, false);
+
+    public ulong TraceFingerprint => (ulong)Ret ^ ((ulong)Value << 48) ^ (Segv ? 1UL << 62 : 0) ^ (Killed ? 1UL << 63 : 0);
+}

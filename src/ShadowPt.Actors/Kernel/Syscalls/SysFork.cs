@@ -1,0 +1,153 @@
+using ShadowPt.Runtime.Async;
+
+namespace ShadowPt.Kernel;
+
+/// <summary>fork: dup_mm → dup_mmap → copy_page_range.</summary>
+public static partial class Syscalls
+{
+    /// <summary>
+    /// fork: a new task with a copy of the address space. Private writable pages become
+    /// copy-on-write in both parent and child (write-protected, shared, counted twice); VMAs without
+    /// an anon_vma are not copied at all (the child faults them in on demand, vma_needs_copy).
+    /// The parent's TLBs are flushed because its PTEs lost write permission. Returns the child's pid.
+    /// </summary>
+    private static async ActorTask<long> SysFork(KernelContext k)
+    {
+        MmId oldMm = k.Mm;
+        int parentPid = k.CurrentPid;
+        string who = k.Label("dup_mm");
+        (int childPid, MmId? newMmId) = await k.Mem("copy_process", s =>
+        {
+            TaskStruct parent = s.Task(parentPid);
+            MmStruct? mm = s.MmAlloc(who);
+            if (mm is null)
+            {
+                return (0, (MmId?)null);
+            }
+
+            TaskStruct child = s.NewTask(parent.Comm, parent.Pid, parent.Superuser);
+            child.Mm = mm;
+            child.HasSigsegvHandler = parent.HasSigsegvHandler;
+            return (child.Pid, mm.Id);
+        });
+        if (newMmId is not MmId newMm)
+        {
+            return Err(Errno.ENOMEM);
+        }
+
+        await k.MmapWriteLock(oldMm);
+        await k.Lock(new MmapLockRef(newMm), LockMode.Exclusive); // mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING)
+        VmArea[] toCopy = await k.Mem("dup_mmap", s => DupMmapVmas(s, s.Mm(oldMm), s.Mm(newMm)));
+        bool protectedAny = false;
+        foreach (VmArea vma in toCopy)
+        {
+            protectedAny |= await CopyPageRange(k, oldMm, newMm, vma);
+        }
+
+        if (protectedAny)
+        {
+            await k.FlushTlbMm(oldMm, freedTables: false);
+        }
+
+        k.Unlock(new MmapLockRef(newMm), LockMode.Exclusive);
+        k.MmapWriteUnlock(oldMm);
+        return childPid;
+    }
+
+    /// <summary>Copies the VMA tree and the mm's markers; returns the VMAs whose PTEs must be copied (vma_needs_copy).</summary>
+    private static VmArea[] DupMmapVmas(KernelState s, MmStruct oldMm, MmStruct newMm)
+    {
+        newMm.SetBrkBase(oldMm.StartBrk);
+        newMm.Brk = oldMm.Brk;
+        newMm.StartStack = oldMm.StartStack;
+        newMm.DefFlags = oldMm.DefFlags;
+        var needsCopy = new List<VmArea>();
+        foreach (VmArea vma in oldMm.Vmas.All)
+        {
+            if ((vma.VmFlags & VmFlags.DontCopy) != 0)
+            {
+                continue;
+            }
+
+            long anonVma = vma.AnonVma != 0 ? s.NextAnonVmaId++ : 0; // anon_vma_fork
+            VmFlags flags = vma.VmFlags & ~(VmFlags.Locked | VmFlags.LockOnFault); // locks are not inherited
+            newMm.Vmas.Insert(new VmArea(vma.VmStart, vma.VmEnd, flags, vma.VmPgoff, vma.VmFile, anonVma));
+            if (vma.AnonVma != 0 || (vma.VmFlags & (VmFlags.PfnMap | VmFlags.MixedMap | VmFlags.UffdWp)) != 0)
+            {
+                needsCopy.Add(vma);
+            }
+        }
+
+        return needsCopy.ToArray();
+    }
+
+    /// <summary>
+    /// copy_page_range for one VMA: under the source PTE lock, each present PTE is duplicated into the
+    /// child; for a COW mapping a writable PTE is write-protected in both. Returns whether any parent
+    /// PTE lost write permission (so its TLBs need a flush).
+    /// </summary>
+    private static async ActorTask<bool> CopyPageRange(KernelContext k, MmId oldMm, MmId newMm, VmArea vma)
+    {
+        bool isCow = (vma.VmFlags & (VmFlags.Shared | VmFlags.MayWrite)) == VmFlags.MayWrite;
+        var range = new MmuNotifierRange(oldMm, vma.Range, MmuNotifierEvent.ProtectionPage);
+        if (isCow)
+        {
+            await k.MmuNotifierInvalidateRangeStart(range);
+        }
+
+        string who = k.Label("copy_pte_range");
+        PtePageId[] tables = await k.Mem("copy_pmd_range", s => PtePagesOf(s.Mm(oldMm).Pgd, vma.Range));
+        bool protectedAny = false;
+        foreach (PtePageId table in tables)
+        {
+            var ptl = new PtlRef(table);
+            await k.Lock(ptl, LockMode.Exclusive);
+            protectedAny |= await k.Mem("copy_pte_range", s => CopyPteRange(s, s.Mm(oldMm), s.Mm(newMm), vma, table, isCow, who));
+            k.Unlock(ptl, LockMode.Exclusive);
+        }
+
+        if (isCow)
+        {
+            await k.MmuNotifierInvalidateRangeEnd(range);
+        }
+
+        return protectedAny;
+    }
+
+    private static bool CopyPteRange(KernelState s, MmStruct src, MmStruct dst, VmArea vma, PtePageId table, bool isCow, string who)
+    {
+        bool protectedAny = false;
+        AddrRange part = ClampToTable(vma.Range, table, src.Pgd);
+        for (VirtAddr addr = part.Start; addr < part.End; addr += PageGeometry.PageSize)
+        {
+            Pte pte = src.Pgd.GetPte(addr);
+            if (!pte.IsPresent)
+            {
+                continue;
+            }
+
+            bool normal = !pte.IsSpecial && pte.Pfn != FrameAllocator.ZeroPfn;
+            if (normal)
+            {
+                s.Frames.GetPage(pte.Pfn, s.Who(who)); // folio_try_dup_anon_rmap / folio_dup_file_rmap
+                s.Frames.AddMapCount(pte.Pfn, s.Who(who));
+            }
+
+            if (isCow && pte.IsWrite)
+            {
+                pte = pte.PteWrProtect(); // ptep_set_wrprotect in the parent, and the child gets the same
+                src.Pgd.SetPteAt(addr, pte);
+                protectedAny = true;
+            }
+
+            if (dst.Pgd.PteAlloc(addr, s.Who(who)) is null)
+            {
+                throw new KernelBugException("fork: out of memory for the child's page tables");
+            }
+
+            dst.Pgd.SetPteAt(addr, pte);
+        }
+
+        return protectedAny;
+    }
+}
