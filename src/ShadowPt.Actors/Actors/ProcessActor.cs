@@ -1,0 +1,126 @@
+using ShadowPt.Kernel;
+using ShadowPt.Kernel.Programs;
+using ShadowPt.Runtime.Actors;
+using ShadowPt.Runtime.Async;
+
+namespace ShadowPt.Actors;
+
+/// <summary>
+/// A user program running as one process: executes its steps in order on its CPU, sleeping for each
+/// step's think time (the CPU goes idle meanwhile), and starts a process actor for each child it
+/// forks. Addresses of labels come from the kernel (mmap without MAP_FIXED) and are inherited by
+/// children. Tells <see cref="ProcessExited"/> to its parent actor when it exits or is killed.
+/// </summary>
+public sealed class ProcessActor : ReceiveActor
+{
+    /// <summary>Most steps one process runs (a bound on runaway programs).</summary>
+    public const int StepsMax = 1 << 20;
+
+    private readonly Machine _machine;
+    private readonly ProcessProgram _program;
+    private readonly ProcessId _me;
+    private readonly int _pid;
+    private readonly int _cpu;
+
+    /// <summary>Address of each label this process knows.</summary>
+    private readonly Dictionary<string, VirtAddr> _labels;
+
+    public ProcessActor(Machine machine, ProcessProgram program, ProcessId me, int pid, int cpu, IReadOnlyDictionary<string, VirtAddr> labels)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(program);
+        _machine = machine;
+        _program = program;
+        _me = me;
+        _pid = pid;
+        _cpu = cpu;
+        _labels = new Dictionary<string, VirtAddr>(labels, StringComparer.Ordinal);
+        ReceiveAsync<Start>(_ => RunProgram());
+        Receive<ProcessExited>(exited => Context.Parent?.Tell(exited, Self));
+    }
+
+    private async ActorTask RunProgram()
+    {
+        await Request(new SyscallOp(new SigsegvHandlerCall(true)));
+        int ran = 0;
+        foreach (ProgramStep step in _program.Steps.Where(s => s.Process == _me))
+        {
+            if (++ran > StepsMax)
+            {
+                throw new InvalidOperationException($"{_me} ran more than {StepsMax} steps");
+            }
+
+            if (step.ThinkTicks > 0)
+            {
+                await Request(new SleepOp());
+                await Context.Delay(step.ThinkTicks);
+            }
+
+            UserResult result = await Run(step);
+            if (result.Killed || step is ExitStep)
+            {
+                break;
+            }
+        }
+
+        Context.Parent?.Tell(new ProcessExited(_me, _pid), Self);
+    }
+
+    private async ActorTask<UserResult> Run(ProgramStep step)
+    {
+        UserResult result = await Request(ToUserOp(step));
+        switch (step)
+        {
+            case MmapStep m when result.Ret > 0:
+                _labels[m.Label] = new VirtAddr((ulong)result.Ret);
+                break;
+            case ForkStep fork when result.Ret > 0:
+                int childPid = (int)result.Ret;
+                int childCpu = fork.Child.Value % _machine.Cpus.Count;
+                IReadOnlyDictionary<string, VirtAddr> inherited = _labels;
+                IActorRef child = Context.ActorOf(
+                    Props.Create(() => new ProcessActor(_machine, _program, fork.Child, childPid, childCpu, inherited)),
+                    fork.Child.ToString());
+                child.Tell(Start.Instance, Self);
+                break;
+        }
+
+        return result;
+    }
+
+    private AskAwaitable<UserResult> Request(UserOp op) =>
+        Context.Ask<UserResult>(_machine.Cpus[_cpu], new UserRequest(_pid, op));
+
+    private UserOp ToUserOp(ProgramStep step) => step switch
+    {
+        MmapStep m => new SyscallOp(new MmapCall(VirtAddr.Zero, Bytes(m.Pages), m.Prot, m.Flags)),
+        MunmapStep m => new SyscallOp(new MunmapCall(At(m.Label, m.PageOffset), Bytes(m.Pages))),
+        MprotectStep m => new SyscallOp(new MprotectCall(At(m.Label, m.PageOffset), Bytes(m.Pages), m.Prot)),
+        MadviseDontneedStep m => new SyscallOp(new MadviseDontneedCall(At(m.Label, m.PageOffset), Bytes(m.Pages))),
+        MlockStep m => new SyscallOp(new MlockCall(At(m.Label, m.PageOffset), Bytes(m.Pages), Lock: true)),
+        MunlockStep m => new SyscallOp(new MlockCall(At(m.Label, m.PageOffset), Bytes(m.Pages), Lock: false)),
+        ReadStep r => new AccessOp(At(r.Label, r.PageOffset), false, 0),
+        WriteStep w => new AccessOp(At(w.Label, w.PageOffset), true, w.Value),
+        ForkStep => new SyscallOp(new ForkCall()),
+        ExitStep => new SyscallOp(new ExitCall(0)),
+        _ => throw new NotSupportedException($"step {step.Text} has no simulator form"),
+    };
+
+    private VirtAddr At(string label, int pageOffset)
+    {
+        VirtAddr start = _labels.TryGetValue(label, out VirtAddr a) ? a : throw new InvalidOperationException($"{_me}: label '{label}' is not mapped");
+        long address = (long)start.Value + (pageOffset * (long)PageGeometry.PageSize);
+        return new VirtAddr((ulong)address);
+    }
+
+    private static ulong Bytes(int pages) => (ulong)pages * PageGeometry.PageSize;
+
+    /// <summary>Starts the program.</summary>
+    public sealed class Start
+    {
+        public static Start Instance { get; } = new();
+    }
+}
+
+/// <summary>A process finished its program (or was killed).</summary>
+public sealed record ProcessExited(ProcessId Process, int Pid);
