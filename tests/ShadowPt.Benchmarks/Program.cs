@@ -19,6 +19,32 @@ if (args.Length > 0 && args[0] == "figures")
     return 0;
 }
 
+// "model-figures [--quick]" prints the same lines as `shadowpt bench model`.
+if (args.Length > 0 && args[0] == "model-figures")
+{
+    ModelBenchOptions options = args.Contains("--quick") ? ModelBenchOptions.Quick : ModelBenchOptions.Full;
+    foreach (BenchFigure figure in ModelBenchmarks.Run(options, line => Console.Error.WriteLine(line)))
+    {
+        Console.WriteLine(figure);
+    }
+
+    return 0;
+}
+
+// "model-loop RUNS" runs the single-process model workload (faults, hits, walks) RUNS times, for a profiler.
+if (args.Length == 2 && args[0] == "model-loop")
+{
+    int runs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+    for (int i = 0; i < runs; i++)
+    {
+        (PhaseMeasurement fault, PhaseMeasurement hit, PhaseMeasurement walk) = ModelBenchmarks.SingleProcessRun(ModelBenchOptions.Full, 1);
+        Console.WriteLine(
+            $"fault {fault.AccessesPerSecond / 1e3:F1}k/s {fault.BytesPerAccess:F0} B; hit {hit.AccessesPerSecond / 1e3:F1}k/s {hit.BytesPerAccess:F0} B; walk {walk.AccessesPerSecond / 1e3:F1}k/s {walk.BytesPerAccess:F0} B");
+    }
+
+    return 0;
+}
+
 // "loop WORKLOAD RUNS" runs one deterministic workload RUNS times, 4M deliveries each, for a profiler.
 if (args.Length == 3 && args[0] == "loop")
 {

@@ -23,10 +23,24 @@ internal static class BenchCommand
 
             return ExitCodes.Ok;
         });
-        var command = new Command("bench", "Measure the simulator (figures are recorded in docs/benchmarks.md).") { runtime };
+        var model = new Command("model", "The Linux model: simulated accesses/s (TLB hits, page walks, faults), bytes per mapped page, cost per access from 1 to 64 CPUs and 1 to 1,000 processes, threaded accesses/s.")
+        {
+            quick,
+        };
+        model.SetAction(parsed =>
+        {
+            ModelBenchOptions options = parsed.GetValue(quick) ? ModelBenchOptions.Quick : ModelBenchOptions.Full;
+            foreach (BenchFigure figure in ModelBenchmarks.Run(options, line => stderr.WriteLine(line)))
+            {
+                stdout.WriteLine(figure.ToString());
+            }
+
+            return ExitCodes.Ok;
+        });
+        var command = new Command("bench", "Measure the simulator (figures are recorded in docs/benchmarks.md).") { runtime, model };
         command.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: bench needs a subject: runtime (see 'shadowpt bench --help')");
+            stderr.WriteLine("shadowpt: bench needs a subject: runtime or model (see 'shadowpt bench --help')");
             return ExitCodes.BadInput;
         });
         return command;
