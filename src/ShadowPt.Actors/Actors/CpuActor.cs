@@ -39,7 +39,7 @@ public sealed class CpuActor : ReceiveActor
             SleepOp => await SwitchToIdle(),
             _ => throw new KernelBugException($"unknown user operation {request.Op}"),
         };
-        _k.AssertNoLocksHeld(request.Op.ToString());
+        _k.AssertNoLocksHeld(request.Op); // formats the op only when a lock is left held
         Sender.Tell(result);
     }
 
@@ -57,7 +57,7 @@ public sealed class CpuActor : ReceiveActor
             return new UserResult(0, false, 0, true);
         }
 
-        return outcome.Segv ? await Syscalls.ForceSigsegv(_k) : new UserResult(0, false, outcome.Value, false);
+        return outcome.Segv ? await Syscalls.ForceSigsegv(_k) : UserResult.Accessed(outcome.Value);
     }
 
     /// <summary>

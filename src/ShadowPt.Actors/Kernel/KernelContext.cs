@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ShadowPt.Runtime.Actors;
 using ShadowPt.Runtime.Async;
 
@@ -13,8 +14,17 @@ public sealed partial class KernelContext
     /// <summary>Most locks one kernel path may hold at once.</summary>
     public const int HeldLocksMax = 16;
 
+    /// <summary>Slots of the label cache (a power of two).</summary>
+    public const int LabelSlots = 64;
+
     /// <summary>Locks held by the running path, innermost last.</summary>
     private readonly List<(LockRef Lock, LockMode Mode)> _held = new();
+
+    /// <summary>
+    /// Labels already built, direct-mapped by task and the identity of the function name (callers pass
+    /// literals): a label is asked for on every access, and formatting it each time allocated.
+    /// </summary>
+    private readonly CachedLabel?[] _labels = new CachedLabel?[LabelSlots];
 
     internal KernelContext(IActorContext actor, IActorRef memory, IReadOnlyList<IActorRef> cpus, CpuId cpu, MachineConfig config, KernelHooks hooks)
     {
@@ -62,7 +72,19 @@ public sealed partial class KernelContext
     public IReadOnlyList<(LockRef Lock, LockMode Mode)> HeldLocks => _held;
 
     /// <summary>A label for frame histories: CPU, task and kernel function.</summary>
-    public string Label(string function) => $"{Cpu} pid {CurrentPid} {function}";
+    public string Label(string function)
+    {
+        int pid = CurrentPid;
+        ref CachedLabel? slot = ref _labels[(RuntimeHelpers.GetHashCode(function) ^ pid) & (LabelSlots - 1)];
+        if (slot is { } cached && cached.Pid == pid && ReferenceEquals(cached.Function, function))
+        {
+            return cached.Text;
+        }
+
+        string label = $"{Cpu} pid {pid} {function}";
+        slot = new CachedLabel(pid, function, label);
+        return label;
+    }
 
     /// <summary>Runs <paramref name="body"/> atomically on the kernel state, in the memory-subsystem actor.</summary>
     public MemAwaitable<T> Mem<T>(string what, Func<KernelState, T> body) =>
@@ -72,7 +94,7 @@ public sealed partial class KernelContext
     public async ActorTask Lock(LockRef lockRef, LockMode mode)
     {
         Bug.On(_held.Count >= HeldLocksMax, $"{Cpu}: more than {HeldLocksMax} locks held");
-        Bug.On(_held.Exists(h => h.Lock == lockRef), $"{Cpu}: {lockRef.Name} taken recursively");
+        Bug.On(IndexOfHeld(lockRef, null) >= 0, $"{Cpu}: {lockRef.Name} taken recursively");
         await Actor.Ask<LockGranted>(Memory, new LockRequest(lockRef, mode, Owner));
         NoteHeld(lockRef, mode);
     }
@@ -87,7 +109,7 @@ public sealed partial class KernelContext
     /// <summary>Releases a lock this path holds; ordered after everything this CPU sent before.</summary>
     public void Unlock(LockRef lockRef, LockMode mode)
     {
-        int index = _held.FindLastIndex(h => h.Lock == lockRef && h.Mode == mode);
+        int index = IndexOfHeld(lockRef, mode);
         Bug.On(index < 0, $"{Cpu}: releases {lockRef.Name} ({mode}) that it does not hold");
         _held.RemoveAt(index);
         Memory.Tell(new LockRelease(lockRef, mode, Owner), Actor.Self);
@@ -95,12 +117,17 @@ public sealed partial class KernelContext
 
     /// <summary>The lock contract of a kernel function, checked at run time (mmap_assert_locked and friends).</summary>
     public void AssertHeld(LockRef lockRef, LockMode? mode = null, string? function = null) =>
-        Bug.On(!_held.Exists(h => h.Lock == lockRef && (mode is null || h.Mode == mode)),
+        Bug.On(IndexOfHeld(lockRef, mode) < 0,
             $"{function ?? "kernel path"} on {Cpu}: caller must hold {lockRef.Name}{(mode is null ? string.Empty : " " + mode)}");
 
-    /// <summary>Checks that the path released everything it took.</summary>
-    public void AssertNoLocksHeld(string function) =>
-        Bug.On(_held.Count > 0, $"{function} on {Cpu} returns holding {string.Join(", ", _held.Select(h => h.Lock.Name))}");
+    /// <summary>Checks that the path released everything it took; <paramref name="function"/> is formatted only when it did not.</summary>
+    public void AssertNoLocksHeld(object function)
+    {
+        if (_held.Count > 0)
+        {
+            throw Bug.Fail($"{function} on {Cpu} returns holding {string.Join(", ", _held.Select(h => h.Lock.Name))}");
+        }
+    }
 
     public ActorTask MmapReadLock(MmId mm) => Lock(new MmapLockRef(mm), LockMode.Shared);
 
@@ -114,7 +141,7 @@ public sealed partial class KernelContext
     public async ActorTask MmapWriteDowngrade(MmId mm)
     {
         var lockRef = new MmapLockRef(mm);
-        int index = _held.FindLastIndex(h => h.Lock == lockRef && h.Mode == LockMode.Exclusive);
+        int index = IndexOfHeld(lockRef, LockMode.Exclusive);
         Bug.On(index < 0, $"{Cpu}: mmap_write_downgrade without the write lock of {mm}");
         LockOwner owner = Owner;
         await Mem("mmap_write_downgrade", s =>
@@ -129,9 +156,27 @@ public sealed partial class KernelContext
         _held[index] = (lockRef, LockMode.Shared);
     }
 
+    /// <summary>The innermost held entry of <paramref name="lockRef"/> (in <paramref name="mode"/> when given), or -1. A loop, not a lambda: it runs on every lock operation.</summary>
+    private int IndexOfHeld(LockRef lockRef, LockMode? mode)
+    {
+        for (int i = _held.Count - 1; i >= 0; i--)
+        {
+            (LockRef held, LockMode heldMode) = _held[i];
+            if (held == lockRef && (mode is null || heldMode == mode))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>mmap_assert_locked: mmap_lock held in either mode.</summary>
     public void MmapAssertLocked(MmId mm, string function) => AssertHeld(new MmapLockRef(mm), null, function);
 
     /// <summary>mmap_assert_write_locked.</summary>
     public void MmapAssertWriteLocked(MmId mm, string function) => AssertHeld(new MmapLockRef(mm), LockMode.Exclusive, function);
 }
+
+/// <summary>A frame-history label of one task and kernel function.</summary>
+internal sealed record CachedLabel(int Pid, string Function, string Text);

@@ -1,15 +1,44 @@
 using ShadowPt.Runtime;
+using ShadowPt.Runtime.Recording;
 
 namespace ShadowPt.Kernel;
 
 /// <summary>What a process asks of the CPU it runs on.</summary>
-public abstract record UserOp;
+public abstract record UserOp
+{
+    /// <summary>
+    /// <c>TraceHash.OfString(ToString())</c>, the op's part of the trace. Ops sent on every access
+    /// compute it without building the string.
+    /// </summary>
+    internal virtual ulong ToStringHash() => TraceHash.OfString(ToString());
+}
 
 /// <summary>Enter the kernel with a system call.</summary>
 public sealed record SyscallOp(Syscall Call) : UserOp;
 
 /// <summary>A one-byte user load or store.</summary>
-public sealed record AccessOp(VirtAddr Address, bool Write, byte Value) : UserOp;
+public sealed record AccessOp(VirtAddr Address, bool Write, byte Value) : UserOp
+{
+    /// <summary>Longest <see cref="ToString"/> of an access op (a 16-digit address, "False", 3 digits) is 63 characters.</summary>
+    private const int TextLengthMax = 80;
+
+    /// <summary>What every access op's text starts with.</summary>
+    private const string TextPrefix = "AccessOp { Address = 0x";
+
+    /// <summary>The hash state after <see cref="TextPrefix"/>: hashing goes on from there.</summary>
+    private static readonly ulong PrefixHash = TraceHash.OfChars(TextPrefix);
+
+    /// <summary>
+    /// The hash of the record's own <see cref="ToString"/> text (<c>AccessOp { Address = 0x..., Write = ..., Value = ... }</c>),
+    /// formatted into a stack buffer; a test holds the two equal.
+    /// </summary>
+    internal override ulong ToStringHash()
+    {
+        Span<char> text = stackalloc char[TextLengthMax];
+        bool formatted = text.TryWrite($"{Address.Value:x}, Write = {Write}, Value = {Value} }}", out int length);
+        return formatted ? TraceHash.OfChars(text[..length], PrefixHash) : base.ToStringHash();
+    }
+}
 
 /// <summary>The task sleeps (think time): the CPU switches to its idle task, lazily keeping the mm loaded.</summary>
 public sealed record SleepOp : UserOp;
@@ -17,13 +46,19 @@ public sealed record SleepOp : UserOp;
 /// <summary>A process's request to its CPU to run <see cref="Op"/> as task <see cref="Pid"/>.</summary>
 public sealed record UserRequest(int Pid, UserOp Op) : ITraceable
 {
-    public ulong TraceFingerprint => ((ulong)(uint)Pid << 32) ^ Runtime.Recording.TraceHash.OfString(Op.ToString());
+    public ulong TraceFingerprint => ((ulong)(uint)Pid << 32) ^ Op.ToStringHash();
 }
 
 /// <summary>What came back: the syscall's return value (or -errno), a SIGSEGV, the byte loaded, or the task's death.</summary>
 public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : ITraceable
 {
+    /// <summary>The result of each completed access, by the byte it loaded or stored.</summary>
+    private static readonly UserResult[] AccessResults = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(b => new UserResult(0, false, (byte)b, false))];
+
     public static UserResult Returned(long ret) => new(ret, false, 0, false);
+
+    /// <summary>A user access completed with <paramref name="value"/>; shared instances, as one is returned per access.</summary>
+    public static UserResult Accessed(byte value) => AccessResults[value];
 
     public ulong TraceFingerprint => (ulong)Ret ^ ((ulong)Value << 48) ^ (Segv ? 1UL << 62 : 0) ^ (Killed ? 1UL << 63 : 0);
 }

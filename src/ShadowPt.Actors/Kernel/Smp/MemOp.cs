@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ShadowPt.Runtime;
 
 namespace ShadowPt.Kernel;
@@ -12,7 +13,8 @@ public abstract class MemOp(string what) : ITraceable
     /// <summary>The kernel operation, for example <c>set_pte_at</c>.</summary>
     public string What { get; } = what;
 
-    public ulong TraceFingerprint => Runtime.Recording.TraceHash.OfString(What);
+    /// <summary>The hash of <see cref="What"/>; names are literals, so it is looked up by reference, not rehashed per delivery.</summary>
+    public ulong TraceFingerprint => Runtime.Recording.TraceHash.OfLiteral(What);
 
     public abstract MemReply Run(KernelState state);
 
@@ -22,8 +24,32 @@ public abstract class MemOp(string what) : ITraceable
 /// <summary>A <see cref="MemOp"/> with a result.</summary>
 public sealed class MemOp<T>(string what, Func<KernelState, T> body) : MemOp(what)
 {
-    public override MemReply Run(KernelState state) => new(body(state));
+    public override MemReply Run(KernelState state) => MemReply.Of(body(state));
 }
 
-/// <summary>The result of a <see cref="MemOp"/>.</summary>
-public sealed record MemReply(object? Value);
+/// <summary>The result of a <see cref="MemOp"/>. Immutable, so replies of the commonest values are shared.</summary>
+public sealed record MemReply(object? Value)
+{
+    private static readonly MemReply True = new(true);
+
+    private static readonly MemReply False = new(false);
+
+    /// <summary>A reply per byte value: every user load and store answers one.</summary>
+    private static readonly MemReply[] Bytes = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(b => new MemReply((byte)b))];
+
+    /// <summary>The reply carrying <paramref name="value"/>: a shared one for a bool or a byte (no allocation, no boxing), else a new one.</summary>
+    public static MemReply Of<T>(T value)
+    {
+        if (typeof(T) == typeof(bool))
+        {
+            return Unsafe.As<T, bool>(ref value) ? True : False;
+        }
+
+        if (typeof(T) == typeof(byte))
+        {
+            return Bytes[Unsafe.As<T, byte>(ref value)];
+        }
+
+        return new MemReply(value);
+    }
+}

@@ -1,0 +1,56 @@
+using ShadowPt.Kernel;
+using ShadowPt.Runtime.Recording;
+
+namespace ShadowPt.Tests.Kernel.Sched;
+
+/// <summary>The trace fingerprint of a user request is the hash of its op's text, however that hash is computed.</summary>
+public sealed class UserRequestTests
+{
+    public static TheoryData<ulong, bool, byte> Accesses => new()
+    {
+        { 0, false, 0 },
+        { 0x1000, true, 1 },
+        { 0x7f0000000000, false, 0 },
+        { 0x7ffffffff000, true, 255 },
+        { 0x555555559abc, true, 42 },
+        { ulong.MaxValue, false, 9 },
+        { 0xabcdef, true, 100 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Accesses))]
+    public void AnAccessOpHashesItsTextWithoutBuildingIt(ulong address, bool write, byte value)
+    {
+        var op = new AccessOp(new VirtAddr(address), write, value);
+
+        Assert.Equal(TraceHash.OfString(op.ToString()), op.ToStringHash());
+        Assert.Equal(((ulong)7 << 32) ^ TraceHash.OfString(op.ToString()), new UserRequest(7, op).TraceFingerprint);
+    }
+
+    [Fact]
+    public void OtherOpsHashTheirText()
+    {
+        UserOp[] ops = [new SleepOp(), new SyscallOp(new MunmapCall(new VirtAddr(0x1000), 4096))];
+
+        Assert.All(ops, op => Assert.Equal(TraceHash.OfString(op.ToString()), op.ToStringHash()));
+    }
+
+    [Fact]
+    public void HashingGoesOnFromAPrefix()
+    {
+        Assert.Equal(TraceHash.OfString("mm1->mmap_lock"), TraceHash.OfChars("->mmap_lock", TraceHash.OfChars("mm1")));
+        Assert.Equal(TraceHash.OfString("load (tlb hit)"), TraceHash.OfLiteral("load (tlb hit)"));
+        Assert.Equal(TraceHash.OfString("load (tlb hit)"), TraceHash.OfLiteral("load (tlb hit)"));
+    }
+
+    [Fact]
+    public void SharedRepliesCarryTheirValue()
+    {
+        Assert.Equal(true, MemReply.Of(true).Value);
+        Assert.Equal(false, MemReply.Of(false).Value);
+        Assert.Equal((byte)77, MemReply.Of((byte)77).Value);
+        Assert.Same(MemReply.Of((byte)77), MemReply.Of((byte)77));
+        Assert.Equal(77L, MemReply.Of(77L).Value);
+        Assert.Equal(UserResult.Accessed(5), new UserResult(0, false, 5, false));
+    }
+}
