@@ -101,6 +101,9 @@ internal sealed partial class ActorCell : IActorContext
     /// <summary>Channels into this cell, in creation order.</summary>
     public List<Channel> InboundChannels { get; } = new();
 
+    /// <summary><see cref="InboundChannels"/> of each <see cref="ChannelKind"/>, in creation order; filled by <see cref="AddInboundChannel"/>.</summary>
+    private readonly List<Channel>[] _inboundChannelsByKind = [new(), new(), new(), new()];
+
     /// <summary>The channel this cell sent on last; most senders talk to one receiver at a time.</summary>
     public Channel? LastOutChannel { get; set; }
 
@@ -109,6 +112,16 @@ internal sealed partial class ActorCell : IActorContext
 
     /// <summary>System messages queued for this cell; while positive, the gate holds everything else back.</summary>
     public int SystemQueuedCount { get; set; }
+
+    /// <summary>Records a new channel into this cell (deterministic scheduler).</summary>
+    public void AddInboundChannel(Channel channel)
+    {
+        InboundChannels.Add(channel);
+        _inboundChannelsByKind[(int)channel.Kind].Add(channel);
+    }
+
+    /// <summary>The channels of one kind into this cell, in creation order: a subsequence of <see cref="InboundChannels"/>.</summary>
+    public List<Channel> InboundChannelsOf(ChannelKind kind) => _inboundChannelsByKind[(int)kind];
 
     // ---- dispatcher slots (threaded scheduler) ----
 
@@ -251,8 +264,9 @@ internal sealed partial class ActorCell : IActorContext
             return;
         }
 
+        CellGate changed = next ^ Gate;
         Gate = next;
-        System.Dispatcher.GateChanged(this);
+        System.Dispatcher.GateChanged(this, changed);
     }
 
     /// <summary>Takes over the task an async handler returned: a suspended one closes the gate to user messages until it completes.</summary>

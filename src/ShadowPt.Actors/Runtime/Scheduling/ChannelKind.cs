@@ -54,4 +54,24 @@ internal static class ChannelRules
     ];
 
     public static bool IsOpen(CellGate gate, ChannelKind kind) => (gate & BlockedBy[(int)kind]) == 0;
+
+    /// <summary>The one channel kind that <paramref name="flags"/> can block, or null when they block several kinds (or none).</summary>
+    public static ChannelKind? OnlyKindBlockedBy(CellGate flags)
+    {
+        ChannelKind? only = null;
+        for (int kind = 0; kind < BlockedBy.Length; kind++)
+        {
+            if ((BlockedBy[kind] & flags) != 0)
+            {
+                if (only is not null)
+                {
+                    return null;
+                }
+
+                only = (ChannelKind)kind;
+            }
+        }
+
+        return only;
+    }
 }

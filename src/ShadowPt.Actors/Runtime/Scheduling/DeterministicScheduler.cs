@@ -127,9 +127,20 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     public override void Post(ActorCell? from, ActorCell to, object message, IActorRef? sender, ChannelKind kind)
         => PostFrom(from?.Id ?? Channel.ExternalSenderId, from, to, message, sender, kind);
 
-    public override void GateChanged(ActorCell cell)
+    /// <summary>
+    /// Adds the channels the new gate opens to the ready list and removes those it closes, in the
+    /// cell's channel creation order. When the flags that flipped block only one channel kind (an async
+    /// handler suspending or resuming, interrupts disabled or enabled: several times per simulated
+    /// access), only that kind's channels are visited: the others' readiness cannot change, and they
+    /// are already consistent then (only a system message's own post leaves one pending, and that
+    /// flips <see cref="CellGate.SystemPending"/>, which blocks several kinds). The ready list sees
+    /// the same additions and removals in the same order as with a scan of every channel, so every
+    /// strategy's choices stay the same; the scan no longer grows with the cell's senders of other kinds.
+    /// </summary>
+    public override void GateChanged(ActorCell cell, CellGate changed)
     {
-        foreach (Channel channel in cell.InboundChannels)
+        List<Channel> channels = ChannelRules.OnlyKindBlockedBy(changed) is ChannelKind kind ? cell.InboundChannelsOf(kind) : cell.InboundChannels;
+        foreach (Channel channel in channels)
         {
             bool ready = channel.Count > 0 && ChannelRules.IsOpen(cell.Gate, channel.Kind);
             if (ready && channel.ReadyIndex < 0)
@@ -387,7 +398,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
         _channels[_channelCount++] = channel;
         _channelsByKey.Add(key, channel);
-        to.InboundChannels.Add(channel);
+        to.AddInboundChannel(channel);
         return channel;
     }
 

@@ -23,8 +23,8 @@ internal abstract class Dispatcher
     /// <summary>Queues a message from <paramref name="from"/> (null: from outside the system) to <paramref name="to"/>.</summary>
     public abstract void Post(ActorCell? from, ActorCell to, object message, IActorRef? sender, ChannelKind kind);
 
-    /// <summary>Called after a cell's gate changed so that the scheduler re-evaluates what it may deliver.</summary>
-    public abstract void GateChanged(ActorCell cell);
+    /// <summary>Called after a cell's gate changed (the flags in <paramref name="changed"/> flipped) so that the scheduler re-evaluates what it may deliver.</summary>
+    public abstract void GateChanged(ActorCell cell, CellGate changed);
 
     /// <summary>Queues <paramref name="message"/> for <paramref name="to"/> after a delay in ticks, optionally repeating.</summary>
     public abstract ICancelable Schedule(long delayTicks, long intervalTicks, ActorCell to, object message, ChannelKind kind);

@@ -65,7 +65,7 @@ internal sealed class ThreadedScheduler : Dispatcher
     }
 
     /// <summary>A gate opened or closed: let the worker look again.</summary>
-    public override void GateChanged(ActorCell cell) => cell.Mailbox?.TrySchedule();
+    public override void GateChanged(ActorCell cell, CellGate changed) => cell.Mailbox?.TrySchedule();
 
     public override ICancelable Schedule(long delayTicks, long intervalTicks, ActorCell to, object message, ChannelKind kind)
     {
