@@ -2,20 +2,27 @@ using System.Buffers.Binary;
 
 namespace ShadowPt.Kernel;
 
-/// <summary>Page contents, stored sparsely: only frames that were written hold a 4 KiB array.</summary>
+/// <summary>
+/// Page contents, stored sparsely: only frames that were written hold a 4 KiB array. The index is a
+/// slot per frame (8 bytes each), not a dictionary: a dictionary cost 28 to 56 bytes per written
+/// frame, depending on where its capacity stood, which alone broke the 64-byte budget per mapped page.
+/// </summary>
 public sealed partial class FrameAllocator
 {
-    /// <summary>Contents of written frames by pfn; a frame without an entry reads as zeros.</summary>
-    private readonly Dictionary<int, byte[]> _contents = new();
+    /// <summary>Contents of written frames, indexed by pfn; a frame with a null slot reads as zeros.</summary>
+    private readonly byte[]?[] _contents;
+
+    /// <summary>Non-null slots of <see cref="_contents"/>.</summary>
+    private int _writtenFrameCount;
 
     /// <summary>Frames that hold a contents array now (written since their last allocation).</summary>
-    public int WrittenFrameCount => _contents.Count;
+    public int WrittenFrameCount => _writtenFrameCount;
 
     /// <summary>Reads the aligned 64-bit little-endian word at <paramref name="offset"/> of the frame.</summary>
     public ulong ReadU64(Pfn pfn, int offset, Provenance who)
     {
         CheckReadable(pfn, offset, sizeof(ulong), who);
-        return _contents.TryGetValue(pfn.Index, out byte[]? page)
+        return _contents[pfn.Index] is byte[] page
             ? BinaryPrimitives.ReadUInt64LittleEndian(page.AsSpan(offset, sizeof(ulong)))
             : 0;
     }
@@ -31,7 +38,7 @@ public sealed partial class FrameAllocator
     public void ReadBytes(Pfn pfn, int offset, Span<byte> destination, Provenance who)
     {
         CheckReadable(pfn, offset, destination.Length, who);
-        if (_contents.TryGetValue(pfn.Index, out byte[]? page))
+        if (_contents[pfn.Index] is byte[] page)
         {
             page.AsSpan(offset, destination.Length).CopyTo(destination);
         }
@@ -53,27 +60,36 @@ public sealed partial class FrameAllocator
     {
         CheckReadable(source, 0, PageGeometry.PageSizeBytes, who);
         CheckWritable(destination, 0, PageGeometry.PageSizeBytes, who);
-        if (_contents.TryGetValue(source.Index, out byte[]? page))
+        if (_contents[source.Index] is byte[] page)
         {
             page.CopyTo(PageBytes(destination), 0);
         }
         else
         {
-            _contents.Remove(destination.Index);
+            DropContents(destination);
         }
     }
 
-    private void DropContents(Pfn pfn) => _contents.Remove(pfn.Index);
+    private void DropContents(Pfn pfn)
+    {
+        ref byte[]? slot = ref _contents[pfn.Index];
+        if (slot is not null)
+        {
+            slot = null;
+            _writtenFrameCount--;
+        }
+    }
 
     private byte[] PageBytes(Pfn pfn)
     {
-        if (!_contents.TryGetValue(pfn.Index, out byte[]? page))
+        ref byte[]? slot = ref _contents[pfn.Index];
+        if (slot is null)
         {
-            page = new byte[PageGeometry.PageSizeBytes];
-            _contents.Add(pfn.Index, page);
+            slot = new byte[PageGeometry.PageSizeBytes];
+            _writtenFrameCount++;
         }
 
-        return page;
+        return slot;
     }
 
     private void CheckReadable(Pfn pfn, int offset, int length, Provenance who)

@@ -25,8 +25,8 @@ public sealed partial class FrameAllocator
     /// <summary>Distinct provenance labels kept for histories.</summary>
     public const int LabelsMax = 1 << 16;
 
-    /// <summary>Bytes of allocator metadata per frame: the 40-byte record plus the 4-byte free-list slot.</summary>
-    public const int MetadataBytesPerFrame = 44;
+    /// <summary>Bytes of allocator metadata per frame: the 40-byte record, the 4-byte free-list slot and the 8-byte contents slot.</summary>
+    public const int MetadataBytesPerFrame = 52;
 
     /// <summary>References or maps one frame may hold; far above any scenario, catches runaway counts.</summary>
     public const int CountMax = 1 << 24;
@@ -61,6 +61,7 @@ public sealed partial class FrameAllocator
         ArgumentOutOfRangeException.ThrowIfGreaterThan(frameCount, FramesMax);
         _frames = new FrameRecord[frameCount];
         _freeRing = new int[frameCount];
+        _contents = new byte[]?[frameCount];
         InitFrames();
     }
 
