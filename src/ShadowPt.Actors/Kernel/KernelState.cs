@@ -14,11 +14,15 @@ public sealed partial class KernelState
     /// <summary>The next pid handed out.</summary>
     private int _nextPid = 1;
 
-    /// <summary>Live and dead mms by id, in creation order.</summary>
-    private readonly SortedDictionary<int, MmStruct> _mms = new();
+    /// <summary>
+    /// Live and dead mms in creation order: ids are handed out densely from 1 and never reused or
+    /// removed, so mm id N sits at index N - 1 (a lookup on every memory operation, and constant time
+    /// however many mms there are).
+    /// </summary>
+    private readonly List<MmStruct> _mms = new();
 
-    /// <summary>Tasks by pid, in creation order; exited tasks stay (as zombies) for their exit code.</summary>
-    private readonly SortedDictionary<int, TaskStruct> _tasks = new();
+    /// <summary>Tasks in creation order, pid N at index N - 1; exited tasks stay (as zombies) for their exit code.</summary>
+    private readonly List<TaskStruct> _tasks = new();
 
     /// <summary>Split PTE locks by PTE page, created when first taken (pte_lockptr).</summary>
     private readonly Dictionary<PtePageId, Spinlock> _ptls = new();
@@ -64,9 +68,9 @@ public sealed partial class KernelState
     /// <summary>The scheduler step of the operation running now, for frame histories.</summary>
     public long Step { get; set; }
 
-    public IEnumerable<TaskStruct> Tasks => _tasks.Values;
+    public IEnumerable<TaskStruct> Tasks => _tasks;
 
-    public IEnumerable<MmStruct> Mms => _mms.Values;
+    public IEnumerable<MmStruct> Mms => _mms;
 
     /// <summary>Provenance for a frame history: the current step and what did it.</summary>
     public Provenance Who(string what) => new(Step, what);
@@ -77,16 +81,17 @@ public sealed partial class KernelState
         MmStruct? mm = MmStruct.MmAlloc(new MmId(_nextMmId), MmLayout.X8664Default(), Frames, Who(who));
         if (mm is not null)
         {
+            Bug.On(mm.Id.Value != _mms.Count + 1, "mm ids must be dense");
             _nextMmId++;
-            _mms.Add(mm.Id.Value, mm);
+            _mms.Add(mm);
         }
 
         return mm;
     }
 
-    public MmStruct? FindMm(MmId id) => _mms.GetValueOrDefault(id.Value);
+    public MmStruct? FindMm(MmId id) => (uint)(id.Value - 1) < (uint)_mms.Count ? _mms[id.Value - 1] : null;
 
-    public MmStruct Mm(MmId id) => _mms.TryGetValue(id.Value, out MmStruct? mm) ? mm : throw new KernelBugException($"no mm {id}");
+    public MmStruct Mm(MmId id) => FindMm(id) ?? throw new KernelBugException($"no mm {id}");
 
     /// <summary>A new task; the caller gives it an mm.</summary>
     public TaskStruct NewTask(string comm, int parentPid, bool superuser)
@@ -97,13 +102,14 @@ public sealed partial class KernelState
         }
 
         var task = new TaskStruct(_nextPid++, comm, parentPid, superuser);
-        _tasks.Add(task.Pid, task);
+        Bug.On(task.Pid != _tasks.Count + 1, "pids must be dense");
+        _tasks.Add(task);
         return task;
     }
 
-    public TaskStruct Task(int pid) => _tasks.TryGetValue(pid, out TaskStruct? t) ? t : throw new KernelBugException($"no task {pid}");
+    public TaskStruct Task(int pid) => FindTask(pid) ?? throw new KernelBugException($"no task {pid}");
 
-    public TaskStruct? FindTask(int pid) => _tasks.GetValueOrDefault(pid);
+    public TaskStruct? FindTask(int pid) => (uint)(pid - 1) < (uint)_tasks.Count ? _tasks[pid - 1] : null;
 
     /// <summary>pte_lockptr: the split lock of a PTE page.</summary>
     public Spinlock PteLockptr(PtePageId page)
@@ -130,7 +136,7 @@ public sealed partial class KernelState
     public void AssertInvariants()
     {
         Frames.AssertInvariants();
-        foreach (MmStruct mm in _mms.Values)
+        foreach (MmStruct mm in _mms)
         {
             if (!mm.IsDead)
             {
