@@ -31,7 +31,7 @@ internal sealed class FifoLock
             return true;
         }
 
-        Bug.On(_waiters.Count >= _waitersMax, what + ": too many waiters");
+        Bug.On(_waiters.Count >= _waitersMax, $"{what}: too many waiters");
         _waiters.Enqueue(owner);
         return false;
     }
@@ -50,7 +50,7 @@ internal sealed class FifoLock
 
     public LockGrant? Unlock(LockOwner owner, string what)
     {
-        Bug.On(Owner != owner, what + ": unlock by an owner that does not hold it");
+        Bug.On(Owner != owner, $"{what}: unlock by an owner that does not hold it");
         Owner = _waiters.Count > 0 ? _waiters.Dequeue() : null;
         return Owner is LockOwner next ? new LockGrant(next, LockMode.Exclusive) : null;
     }
@@ -59,7 +59,7 @@ internal sealed class FifoLock
     {
         int before = _waiters.Count;
         LockOwner[] rest = _waiters.Where(w => w != owner).ToArray();
-        Bug.On(rest.Length != before - 1, what + ": cancel by an owner that is not waiting");
+        Bug.On(rest.Length != before - 1, $"{what}: cancel by an owner that is not waiting");
         _waiters.Clear();
         foreach (LockOwner waiter in rest)
         {
@@ -69,17 +69,17 @@ internal sealed class FifoLock
 
     public void AssertInvariants(string what)
     {
-        Bug.On(Owner is null && _waiters.Count > 0, what + ": waiters on a free lock");
+        Bug.On(Owner is null && _waiters.Count > 0, $"{what}: waiters on a free lock");
         var seen = new HashSet<LockOwner>();
         foreach (LockOwner waiter in _waiters)
         {
-            Bug.On(!seen.Add(waiter) || waiter == Owner, what + ": owner both holds and waits, or waits twice");
+            Bug.On(!seen.Add(waiter) || waiter == Owner, $"{what}: owner both holds and waits, or waits twice");
         }
     }
 
     private void CheckNotInvolved(LockOwner owner, string what)
     {
-        Bug.On(Owner == owner, what + ": recursive acquire by the holder (self-deadlock)");
-        Bug.On(_waiters.Contains(owner), what + ": owner already waiting");
+        Bug.On(Owner == owner, $"{what}: recursive acquire by the holder (self-deadlock)");
+        Bug.On(_waiters.Contains(owner), $"{what}: owner already waiting");
     }
 }

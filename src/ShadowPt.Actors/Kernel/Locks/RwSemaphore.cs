@@ -121,7 +121,7 @@ public sealed class RwSemaphore
     /// <summary>A killable or interrupted wait gives up (down_read_killable failing); may unblock others.</summary>
     public IReadOnlyList<LockGrant> CancelWait(LockOwner owner)
     {
-        int index = _waiters.FindIndex(w => w.Owner == owner);
+        int index = IndexOfWaiter(owner);
         Bug.On(index < 0, "CancelWait by an owner that is not waiting");
         _waiters.RemoveAt(index);
         return WakeWaiters();
@@ -224,6 +224,20 @@ public sealed class RwSemaphore
     private void CheckNotInvolved(LockOwner owner)
     {
         Bug.On(Writer == owner || _readers.Contains(owner), "rwsem: recursive acquire by the holder");
-        Bug.On(_waiters.Exists(w => w.Owner == owner), "rwsem: owner already waiting");
+        Bug.On(IndexOfWaiter(owner) >= 0, "rwsem: owner already waiting");
+    }
+
+    /// <summary>Where <paramref name="owner"/> waits, or -1; a loop, not a lambda, as every request checks it.</summary>
+    private int IndexOfWaiter(LockOwner owner)
+    {
+        for (int i = 0; i < _waiters.Count; i++)
+        {
+            if (_waiters[i].Owner == owner)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 }

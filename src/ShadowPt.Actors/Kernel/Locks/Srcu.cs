@@ -49,7 +49,7 @@ public sealed class Srcu
     /// <summary>srcu_read_lock: never waits; returns idx for the unlock. An owner may nest read sections.</summary>
     public int SrcuReadLock(LockOwner owner)
     {
-        Bug.On(_readers.Count >= _participantsMax, Name + ": too many readers");
+        Bug.On(_readers.Count >= _participantsMax, $"{Name}: too many readers");
         _readers.Add((owner, _epoch));
         return (int)(_epoch & 1);
     }
@@ -58,7 +58,7 @@ public sealed class Srcu
     public IReadOnlyList<LockGrant> SrcuReadUnlock(LockOwner owner, int idx)
     {
         int index = _readers.FindLastIndex(r => r.Owner == owner && (int)(r.Epoch & 1) == idx);
-        Bug.On(index < 0, Name + ": srcu_read_unlock without a matching srcu_read_lock");
+        Bug.On(index < 0, $"{Name}: srcu_read_unlock without a matching srcu_read_lock");
         _readers.RemoveAt(index);
         return Release();
     }
@@ -66,8 +66,8 @@ public sealed class Srcu
     /// <summary>synchronize_srcu: true when no earlier reader is in flight (returns at once), false when it must wait.</summary>
     public bool SynchronizeSrcu(LockOwner owner)
     {
-        Bug.On(_synchronizers.Exists(s => s.Owner == owner), Name + ": owner already synchronizing");
-        Bug.On(_readers.Exists(r => r.Owner == owner), Name + ": synchronize_srcu inside its own read section (self-deadlock)");
+        Bug.On(_synchronizers.Exists(s => s.Owner == owner), $"{Name}: owner already synchronizing");
+        Bug.On(_readers.Exists(r => r.Owner == owner), $"{Name}: synchronize_srcu inside its own read section (self-deadlock)");
         long closed = _epoch;
         _epoch++;
         if (!_readers.Exists(r => r.Epoch <= closed))
@@ -75,7 +75,7 @@ public sealed class Srcu
             return true;
         }
 
-        Bug.On(_synchronizers.Count >= _participantsMax, Name + ": too many synchronizers");
+        Bug.On(_synchronizers.Count >= _participantsMax, $"{Name}: too many synchronizers");
         _synchronizers.Add((owner, closed));
         return false;
     }
@@ -85,8 +85,8 @@ public sealed class Srcu
     {
         foreach ((LockOwner _, long epoch) in _synchronizers)
         {
-            Bug.On(!_readers.Exists(r => r.Epoch <= epoch), Name + ": synchronizer left waiting with no reader before it");
-            Bug.On(epoch >= _epoch, Name + ": synchronizer waits for a future epoch");
+            Bug.On(!_readers.Exists(r => r.Epoch <= epoch), $"{Name}: synchronizer left waiting with no reader before it");
+            Bug.On(epoch >= _epoch, $"{Name}: synchronizer waits for a future epoch");
         }
     }
 

@@ -1,4 +1,6 @@
+using System.Globalization;
 using ShadowPt.Runtime;
+using ShadowPt.Runtime.Recording;
 
 namespace ShadowPt.Kernel;
 
@@ -14,6 +16,15 @@ public abstract record LockRef
     /// <summary>The instance name for reports, such as <c>mm2->mmap_lock</c>.</summary>
     public abstract string Name { get; }
 
+    /// <summary>
+    /// <c>TraceHash.OfString(Name)</c>, the lock's part of a lock message's trace fingerprint. The locks
+    /// of every fault compute it without building the name (a test holds the two equal).
+    /// </summary>
+    internal virtual ulong NameHash => TraceHash.OfString(Name);
+
+    /// <summary>Longest name the overrides of <see cref="NameHash"/> format on the stack.</summary>
+    private protected const int NameLengthMax = 64;
+
     /// <summary>Takes the lock for <paramref name="owner"/> or queues it; true when granted now.</summary>
     public abstract bool Acquire(KernelState state, LockOwner owner, LockMode mode);
 
@@ -27,6 +38,17 @@ public sealed record MmapLockRef(MmId Mm) : LockRef
     public override LockClass Class => LockClass.MmapLock;
 
     public override string Name => $"{Mm}->mmap_lock";
+
+    internal override ulong NameHash
+    {
+        get
+        {
+            Span<char> name = stackalloc char[NameLengthMax];
+            return name.TryWrite(CultureInfo.InvariantCulture, $"mm{Mm.Value}->mmap_lock", out int length)
+                ? TraceHash.OfChars(name[..length])
+                : base.NameHash;
+        }
+    }
 
     public override bool Acquire(KernelState state, LockOwner owner, LockMode mode)
     {
@@ -48,6 +70,17 @@ public sealed record PtlRef(PtePageId Page) : LockRef
 
     public override string Name => $"ptl {Page}";
 
+    internal override ulong NameHash
+    {
+        get
+        {
+            Span<char> name = stackalloc char[NameLengthMax];
+            return name.TryWrite(CultureInfo.InvariantCulture, $"ptl ptepage@0x{Page.Pfn.Value:x}", out int length)
+                ? TraceHash.OfChars(name[..length])
+                : base.NameHash;
+        }
+    }
+
     public override bool Acquire(KernelState state, LockOwner owner, LockMode mode) => state.PteLockptr(Page).Lock(owner);
 
     public override IReadOnlyList<LockGrant> Release(KernelState state, LockOwner owner, LockMode mode) =>
@@ -57,13 +90,13 @@ public sealed record PtlRef(PtePageId Page) : LockRef
 /// <summary>Asks the memory-subsystem actor for a lock; the reply <see cref="LockGranted"/> comes when it is held.</summary>
 public sealed record LockRequest(LockRef Lock, LockMode Mode, LockOwner Owner) : ITraceable
 {
-    public ulong TraceFingerprint => Runtime.Recording.TraceHash.OfString(Lock.Name) ^ (ulong)Owner.Id ^ ((ulong)Mode << 40);
+    public ulong TraceFingerprint => Lock.NameHash ^ (ulong)Owner.Id ^ ((ulong)Mode << 40);
 }
 
 /// <summary>Releases a lock; sent without waiting, FIFO behind the holder's earlier operations.</summary>
 public sealed record LockRelease(LockRef Lock, LockMode Mode, LockOwner Owner) : ITraceable
 {
-    public ulong TraceFingerprint => Runtime.Recording.TraceHash.OfString(Lock.Name) ^ (ulong)Owner.Id ^ ((ulong)Mode << 40) ^ 1;
+    public ulong TraceFingerprint => Lock.NameHash ^ (ulong)Owner.Id ^ ((ulong)Mode << 40) ^ 1;
 }
 
 /// <summary>The reply to a <see cref="LockRequest"/>: the lock is held.</summary>

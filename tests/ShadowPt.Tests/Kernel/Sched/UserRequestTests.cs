@@ -54,3 +54,33 @@ public sealed class UserRequestTests
         Assert.Equal(UserResult.Accessed(5), new UserResult(0, false, 5, false));
     }
 }
+
+/// <summary>A lock's part of the trace is the hash of its name, however that hash is computed.</summary>
+public sealed class LockNameHashTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(42)]
+    [InlineData(int.MaxValue)]
+    public void AnMmapLockHashesItsName(int mm)
+    {
+        var lockRef = new MmapLockRef(new MmId(mm));
+
+        Assert.Equal(TraceHash.OfString(lockRef.Name), lockRef.NameHash);
+    }
+
+    [Theory]
+    [InlineData(2UL)]
+    [InlineData(0xabcUL)]
+    [InlineData(0x3ffffffUL)]
+    public void APageTableLockHashesItsName(ulong pfn)
+    {
+        var lockRef = new PtlRef(new PtePageId(new Pfn(pfn)));
+
+        Assert.Equal(TraceHash.OfString(lockRef.Name), lockRef.NameHash);
+    }
+
+    [Fact]
+    public void OtherLocksHashTheirName() =>
+        Assert.Equal(TraceHash.OfString(NotifierSrcuRef.Instance.Name), NotifierSrcuRef.Instance.NameHash);
+}
