@@ -4,7 +4,7 @@ using ShadowPt.Runtime.Async;
 namespace ShadowPt.Kernel;
 
 /// <summary>Awaits a <see cref="MemOp{T}"/> and unwraps its result.</summary>
-public readonly struct MemAwaitable<T> : ICriticalNotifyCompletion
+public readonly struct MemAwaitable<T> : ICriticalNotifyCompletion, IBoxAwareAwaiter
 {
     private readonly AskAwaitable<MemReply> _ask;
 
@@ -19,4 +19,6 @@ public readonly struct MemAwaitable<T> : ICriticalNotifyCompletion
     public void OnCompleted(Action continuation) => _ask.OnCompleted(continuation);
 
     public void UnsafeOnCompleted(Action continuation) => _ask.UnsafeOnCompleted(continuation);
+
+    void IBoxAwareAwaiter.OnCompleted(IStateMachineBox box) => _ask.OnCompleted(box);
 }

@@ -118,7 +118,7 @@ internal sealed partial class ActorCell
     }
 
     /// <summary>Queues the resumption of an await: at once (a yield) or after a delay.</summary>
-    public void ScheduleResume(Action continuation, long delayTicks)
+    public void ScheduleResume(object continuation, long delayTicks)
     {
         var resume = new Resume(continuation);
         if (delayTicks < 0)

@@ -233,7 +233,7 @@ internal sealed partial class ActorCell : IActorContext
                 return true;
             case Resume resume:
                 CurrentSender = _rootSender;
-                resume.Continuation();
+                Async.Continuation.Run(resume.Continuation);
                 return true;
             default:
                 return false;

@@ -1,3 +1,4 @@
+using ShadowPt.Runtime.Async;
 using ShadowPt.Runtime.Scheduling;
 
 namespace ShadowPt.Runtime.Actors;
@@ -8,8 +9,8 @@ namespace ShadowPt.Runtime.Actors;
 /// </summary>
 internal sealed class PendingAsk(ActorCell owner, long requestId) : IActorRef
 {
-    /// <summary>The continuation of the awaiting handler, once it suspended.</summary>
-    private Action? _continuation;
+    /// <summary>The continuation of the awaiting handler, once it suspended: a box or an action (see <see cref="Continuation"/>).</summary>
+    private object? _continuation;
 
     public ActorCell Owner { get; } = owner;
 
@@ -27,7 +28,12 @@ internal sealed class PendingAsk(ActorCell owner, long requestId) : IActorRef
         Owner.System.Dispatcher.Post(ActorCell.Current, Owner, new AskReply(this, message), sender, ChannelKind.Reply);
     }
 
-    public void OnCompleted(Action continuation)
+    public void OnCompleted(Action continuation) => OnCompleted((object)continuation);
+
+    /// <summary>Resumes <paramref name="box"/> when the reply arrives.</summary>
+    public void OnCompleted(IStateMachineBox box) => OnCompleted((object)box);
+
+    private void OnCompleted(object continuation)
     {
         if (_continuation is not null)
         {
@@ -47,9 +53,12 @@ internal sealed class PendingAsk(ActorCell owner, long requestId) : IActorRef
 
         IsCompleted = true;
         Reply = reply;
-        Action? continuation = _continuation;
+        object? continuation = _continuation;
         _continuation = null;
-        continuation?.Invoke();
+        if (continuation is not null)
+        {
+            Continuation.Run(continuation);
+        }
         return true;
     }
 

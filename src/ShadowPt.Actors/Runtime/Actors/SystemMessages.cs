@@ -21,5 +21,5 @@ internal sealed record DeathWatchNotification(ActorCell Stopped) : ITraceable
 /// <summary>The reply to an ask, routed to the asking actor on its reply channel.</summary>
 internal sealed record AskReply(PendingAsk Pending, object Message);
 
-/// <summary>Resumes a suspended async handler (after a yield or a delay).</summary>
-internal sealed record Resume(Action Continuation);
+/// <summary>Resumes a suspended async handler (after a yield or a delay); the continuation is a box or an action (see <see cref="Async.Continuation"/>).</summary>
+internal sealed record Resume(object Continuation);

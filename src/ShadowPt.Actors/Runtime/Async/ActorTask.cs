@@ -23,7 +23,7 @@ public readonly struct ActorTask
 }
 
 /// <summary>Awaits an <see cref="ActorTask"/>.</summary>
-public readonly struct ActorTaskAwaiter : ICriticalNotifyCompletion
+public readonly struct ActorTaskAwaiter : ICriticalNotifyCompletion, IBoxAwareAwaiter
 {
     private readonly ActorTaskSource? _source;
 
@@ -46,6 +46,18 @@ public readonly struct ActorTaskAwaiter : ICriticalNotifyCompletion
     }
 
     public void UnsafeOnCompleted(Action continuation) => OnCompleted(continuation);
+
+    void IBoxAwareAwaiter.OnCompleted(IStateMachineBox box)
+    {
+        if (_source is null)
+        {
+            box.MoveNext();
+        }
+        else
+        {
+            _source.OnCompleted(box);
+        }
+    }
 }
 
 /// <summary>Async actor code that produces a value.</summary>
@@ -78,7 +90,7 @@ public readonly struct ActorTask<T>
 }
 
 /// <summary>Awaits an <see cref="ActorTask{T}"/>.</summary>
-public readonly struct ActorTaskAwaiter<T> : ICriticalNotifyCompletion
+public readonly struct ActorTaskAwaiter<T> : ICriticalNotifyCompletion, IBoxAwareAwaiter
 {
     private readonly ActorTaskSource<T>? _source;
     private readonly T _result;
@@ -106,4 +118,16 @@ public readonly struct ActorTaskAwaiter<T> : ICriticalNotifyCompletion
     }
 
     public void UnsafeOnCompleted(Action continuation) => OnCompleted(continuation);
+
+    void IBoxAwareAwaiter.OnCompleted(IStateMachineBox box)
+    {
+        if (_source is null)
+        {
+            box.MoveNext();
+        }
+        else
+        {
+            _source.OnCompleted(box);
+        }
+    }
 }

@@ -40,12 +40,33 @@ public struct ActorTaskMethodBuilder
     public void AwaitOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : INotifyCompletion
         where TStateMachine : IAsyncStateMachine
-        => awaiter.OnCompleted(GetBox(ref stateMachine).MoveNextAction);
+    {
+        IStateMachineBox box = GetBox(ref stateMachine);
+        if (default(TAwaiter) is not null && awaiter is IBoxAwareAwaiter)
+        {
+            // A struct awaiter: the JIT drops the boxing of this cast, as for the BCL's own builders.
+            ((IBoxAwareAwaiter)awaiter).OnCompleted(box);
+        }
+        else
+        {
+            awaiter.OnCompleted(box.MoveNextAction);
+        }
+    }
 
     public void AwaitUnsafeOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : ICriticalNotifyCompletion
         where TStateMachine : IAsyncStateMachine
-        => awaiter.UnsafeOnCompleted(GetBox(ref stateMachine).MoveNextAction);
+    {
+        IStateMachineBox box = GetBox(ref stateMachine);
+        if (default(TAwaiter) is not null && awaiter is IBoxAwareAwaiter)
+        {
+            ((IBoxAwareAwaiter)awaiter).OnCompleted(box);
+        }
+        else
+        {
+            awaiter.UnsafeOnCompleted(box.MoveNextAction);
+        }
+    }
 
     private IStateMachineBox GetBox<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine
@@ -70,7 +91,9 @@ public struct ActorTaskMethodBuilder
 
         public TStateMachine StateMachine = default!;
 
-        public Action MoveNextAction => _moveNext ??= () => StateMachine.MoveNext();
+        public Action MoveNextAction => _moveNext ??= MoveNext;
+
+        public void MoveNext() => StateMachine.MoveNext();
     }
 }
 
@@ -121,12 +144,33 @@ public struct ActorTaskMethodBuilder<T>
     public void AwaitOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : INotifyCompletion
         where TStateMachine : IAsyncStateMachine
-        => awaiter.OnCompleted(GetBox(ref stateMachine).MoveNextAction);
+    {
+        IStateMachineBox box = GetBox(ref stateMachine);
+        if (default(TAwaiter) is not null && awaiter is IBoxAwareAwaiter)
+        {
+            // A struct awaiter: the JIT drops the boxing of this cast, as for the BCL's own builders.
+            ((IBoxAwareAwaiter)awaiter).OnCompleted(box);
+        }
+        else
+        {
+            awaiter.OnCompleted(box.MoveNextAction);
+        }
+    }
 
     public void AwaitUnsafeOnCompleted<TAwaiter, TStateMachine>(ref TAwaiter awaiter, ref TStateMachine stateMachine)
         where TAwaiter : ICriticalNotifyCompletion
         where TStateMachine : IAsyncStateMachine
-        => awaiter.UnsafeOnCompleted(GetBox(ref stateMachine).MoveNextAction);
+    {
+        IStateMachineBox box = GetBox(ref stateMachine);
+        if (default(TAwaiter) is not null && awaiter is IBoxAwareAwaiter)
+        {
+            ((IBoxAwareAwaiter)awaiter).OnCompleted(box);
+        }
+        else
+        {
+            awaiter.UnsafeOnCompleted(box.MoveNextAction);
+        }
+    }
 
     private IStateMachineBox GetBox<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine
@@ -150,12 +194,18 @@ public struct ActorTaskMethodBuilder<T>
 
         public TStateMachine StateMachine = default!;
 
-        public Action MoveNextAction => _moveNext ??= () => StateMachine.MoveNext();
+        public Action MoveNextAction => _moveNext ??= MoveNext;
+
+        public void MoveNext() => StateMachine.MoveNext();
     }
 }
 
 /// <summary>A boxed async state machine.</summary>
 internal interface IStateMachineBox
 {
+    /// <summary>The box's <see cref="MoveNext"/> as a delegate, for awaiters that only take an <see cref="Action"/>; made on first use.</summary>
     Action MoveNextAction { get; }
+
+    /// <summary>Runs the state machine on from where it suspended.</summary>
+    void MoveNext();
 }

@@ -8,8 +8,8 @@ namespace ShadowPt.Runtime.Async;
 /// </summary>
 internal class ActorTaskSource
 {
-    /// <summary>The continuation of whoever awaits this task; at most one.</summary>
-    private Action? _continuation;
+    /// <summary>The continuation of whoever awaits this task, a box or an action (see <see cref="Continuation"/>); at most one.</summary>
+    private object? _continuation;
 
     /// <summary>The failure, once faulted.</summary>
     private ExceptionDispatchInfo? _exception;
@@ -23,12 +23,17 @@ internal class ActorTaskSource
         return source;
     }
 
-    public void OnCompleted(Action continuation)
+    public void OnCompleted(Action continuation) => OnCompleted((object)continuation);
+
+    /// <summary>Resumes <paramref name="box"/> when this completes (at once if it has).</summary>
+    public void OnCompleted(IStateMachineBox box) => OnCompleted((object)box);
+
+    private void OnCompleted(object continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
         if (IsCompleted)
         {
-            continuation();
+            Continuation.Run(continuation);
             return;
         }
 
@@ -56,9 +61,12 @@ internal class ActorTaskSource
         }
 
         IsCompleted = true;
-        Action? continuation = _continuation;
+        object? continuation = _continuation;
         _continuation = null;
-        continuation?.Invoke();
+        if (continuation is not null)
+        {
+            Continuation.Run(continuation);
+        }
     }
 
     public void SetResult() => Complete();

@@ -4,7 +4,7 @@ using ShadowPt.Runtime.Actors;
 namespace ShadowPt.Runtime.Async;
 
 /// <summary>Awaits the reply to an ask made with <see cref="IActorContext.Ask{TReply}"/>.</summary>
-public readonly struct AskAwaitable<TReply> : ICriticalNotifyCompletion
+public readonly struct AskAwaitable<TReply> : ICriticalNotifyCompletion, IBoxAwareAwaiter
 {
     private readonly PendingAsk _pending;
     private readonly IActorRef _target;
@@ -34,10 +34,15 @@ public readonly struct AskAwaitable<TReply> : ICriticalNotifyCompletion
     public void OnCompleted(Action continuation) => _pending.OnCompleted(continuation);
 
     public void UnsafeOnCompleted(Action continuation) => _pending.OnCompleted(continuation);
+
+    void IBoxAwareAwaiter.OnCompleted(IStateMachineBox box) => _pending.OnCompleted(box);
+
+    /// <summary>Resumes <paramref name="box"/> when the reply arrives (for awaiters that wrap this one).</summary>
+    internal void OnCompleted(IStateMachineBox box) => _pending.OnCompleted(box);
 }
 
 /// <summary>Awaits a yield (a scheduling point) or a delay in ticks.</summary>
-public readonly struct ResumeAwaitable : ICriticalNotifyCompletion
+public readonly struct ResumeAwaitable : ICriticalNotifyCompletion, IBoxAwareAwaiter
 {
     private readonly ActorCell _cell;
 
@@ -62,4 +67,6 @@ public readonly struct ResumeAwaitable : ICriticalNotifyCompletion
     public void OnCompleted(Action continuation) => _cell.ScheduleResume(continuation, _delayTicks);
 
     public void UnsafeOnCompleted(Action continuation) => _cell.ScheduleResume(continuation, _delayTicks);
+
+    void IBoxAwareAwaiter.OnCompleted(IStateMachineBox box) => _cell.ScheduleResume(box, _delayTicks);
 }
