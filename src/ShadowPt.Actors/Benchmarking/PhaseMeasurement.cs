@@ -5,9 +5,16 @@ namespace ShadowPt.Benchmarking;
 /// <param name="Deliveries">Deliveries the scheduler made meanwhile.</param>
 /// <param name="Elapsed">Wall time.</param>
 /// <param name="AllocatedBytes">Bytes allocated by this thread (meaningful on the deterministic scheduler only).</param>
-public readonly record struct PhaseMeasurement(long Accesses, long Deliveries, TimeSpan Elapsed, long AllocatedBytes)
+/// <param name="ProcessorTime">CPU time of the whole process meanwhile (every thread: the GC's and the JIT's too).</param>
+public readonly record struct PhaseMeasurement(long Accesses, long Deliveries, TimeSpan Elapsed, long AllocatedBytes, TimeSpan ProcessorTime)
 {
     public double AccessesPerSecond => Accesses / Elapsed.TotalSeconds;
+
+    /// <summary>
+    /// Accesses per second of CPU time: on a shared machine, where other processes take turns on the
+    /// cores, steadier than <see cref="AccessesPerSecond"/> (it leaves out the time spent waiting for a core).
+    /// </summary>
+    public double AccessesPerCpuSecond => Accesses / ProcessorTime.TotalSeconds;
 
     public double NanosecondsPerAccess => Elapsed.TotalNanoseconds / Accesses;
 
@@ -20,17 +27,21 @@ public readonly record struct PhaseMeasurement(long Accesses, long Deliveries, T
     {
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(phase);
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
         long stepsBefore = workload.Steps;
+        TimeSpan cpuBefore = process.TotalProcessorTime;
         long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         long accesses = phase(workload);
         TimeSpan elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
         long bytes = GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
+        process.Refresh();
+        TimeSpan cpu = process.TotalProcessorTime - cpuBefore;
         if (accesses <= 0)
         {
             throw new InvalidOperationException("a measured phase made no access");
         }
 
-        return new PhaseMeasurement(accesses, workload.Steps - stepsBefore, elapsed, bytes);
+        return new PhaseMeasurement(accesses, workload.Steps - stepsBefore, elapsed, bytes, cpu);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using ShadowPt.Runtime;
 using ShadowPt.Runtime.Recording;
 
@@ -19,24 +20,50 @@ public sealed record SyscallOp(Syscall Call) : UserOp;
 /// <summary>A one-byte user load or store.</summary>
 public sealed record AccessOp(VirtAddr Address, bool Write, byte Value) : UserOp
 {
-    /// <summary>Longest <see cref="ToString"/> of an access op (a 16-digit address, "False", 3 digits) is 63 characters.</summary>
-    private const int TextLengthMax = 80;
-
-    /// <summary>What every access op's text starts with.</summary>
+    /// <summary>What every access op's text starts with, up to the address's hex digits.</summary>
     private const string TextPrefix = "AccessOp { Address = 0x";
 
     /// <summary>The hash state after <see cref="TextPrefix"/>: hashing goes on from there.</summary>
     private static readonly ulong PrefixHash = TraceHash.OfChars(TextPrefix);
 
     /// <summary>
-    /// The hash of the record's own <see cref="ToString"/> text (<c>AccessOp { Address = 0x..., Write = ..., Value = ... }</c>),
-    /// formatted into a stack buffer; a test holds the two equal.
+    /// The hash of the record's own <see cref="ToString"/> text, <c>AccessOp { Address = 0x7f0000001000, Write = True, Value = 42 }</c>,
+    /// fed to the hash piece by piece without formatting a string (a test holds the two equal).
     /// </summary>
     internal override ulong ToStringHash()
     {
-        Span<char> text = stackalloc char[TextLengthMax];
-        bool formatted = text.TryWrite($"{Address.Value:x}, Write = {Write}, Value = {Value} }}", out int length);
-        return formatted ? TraceHash.OfChars(text[..length], PrefixHash) : base.ToStringHash();
+        Span<char> digits = stackalloc char[16];
+        ulong hash = TraceHash.OfChars(HexDigits(Address.Value, digits), PrefixHash);
+        hash = TraceHash.OfChars(Write ? ", Write = True, Value = " : ", Write = False, Value = ", hash);
+        hash = TraceHash.OfChars(DecimalDigits(Value, digits), hash);
+        return TraceHash.OfChars(" }", hash);
+    }
+
+    /// <summary><paramref name="value"/> in lower-case hex without leading zeros, as <c>ToString("x")</c> writes it.</summary>
+    private static ReadOnlySpan<char> HexDigits(ulong value, Span<char> buffer)
+    {
+        int count = Math.Max(1, (64 - BitOperations.LeadingZeroCount(value) + 3) / 4);
+        for (int i = 0; i < count; i++)
+        {
+            int nibble = (int)(value >> ((count - 1 - i) * 4)) & 0xF;
+            buffer[i] = (char)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
+        }
+
+        return buffer[..count];
+    }
+
+    /// <summary><paramref name="value"/> in decimal, as <c>ToString()</c> writes a byte.</summary>
+    private static ReadOnlySpan<char> DecimalDigits(byte value, Span<char> buffer)
+    {
+        int count = value >= 100 ? 3 : value >= 10 ? 2 : 1;
+        int rest = value;
+        for (int i = count - 1; i >= 0; i--)
+        {
+            buffer[i] = (char)('0' + (rest % 10));
+            rest /= 10;
+        }
+
+        return buffer[..count];
     }
 }
 

@@ -15,6 +15,9 @@ public sealed class UserRequestTests
         { 0x555555559abc, true, 42 },
         { ulong.MaxValue, false, 9 },
         { 0xabcdef, true, 100 },
+        { 0xf, false, 10 },
+        { 0x10, true, 99 },
+        { 0x8000000000000000, false, 200 },
     };
 
     [Theory]
@@ -25,6 +28,19 @@ public sealed class UserRequestTests
 
         Assert.Equal(TraceHash.OfString(op.ToString()), op.ToStringHash());
         Assert.Equal(((ulong)7 << 32) ^ TraceHash.OfString(op.ToString()), new UserRequest(7, op).TraceFingerprint);
+    }
+
+    [Fact]
+    public void ManyAccessOpsHashTheirText()
+    {
+        var random = new Random(12345);
+        for (int i = 0; i < 10_000; i++)
+        {
+            ulong address = (ulong)random.NextInt64() >> random.Next(64);
+            var op = new AccessOp(new VirtAddr(address), random.Next(2) == 1, (byte)random.Next(256));
+
+            Assert.Equal(TraceHash.OfString(op.ToString()), op.ToStringHash());
+        }
     }
 
     [Fact]
