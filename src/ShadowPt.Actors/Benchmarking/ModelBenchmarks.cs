@@ -111,7 +111,7 @@ public static class ModelBenchmarks
         PhaseMeasurement last = runs[^1];
         progress?.Invoke(string.Create(
             CultureInfo.InvariantCulture,
-            $"{name}: {Describe(runs.Select(r => r.AccessesPerSecond))} accesses/s over {last.Accesses} accesses; {last.DeliveriesPerAccess:F2} deliveries and {last.BytesPerAccess:F0} bytes allocated per access"));
+            $"{name}: {Describe(runs.Select(r => r.AccessesPerSecond))} accesses/s ({Describe(runs.Select(r => r.AccessesPerCpuSecond))} per cpu-second) over {last.Accesses} accesses; {last.DeliveriesPerAccess:F2} deliveries and {last.BytesPerAccess:F0} bytes allocated per access"));
         figures.Add(new BenchFigure(name, best, "accesses/s"));
         figures.Add(new BenchFigure(name + "-alloc", runs.Min(r => r.BytesPerAccess), "bytes/access"));
         figures.Add(new BenchFigure(name + "-deliveries", last.DeliveriesPerAccess, "deliveries/access"));
