@@ -12,7 +12,7 @@ namespace ShadowPt.Benchmarks;
 public class ModelBenchmarkCases
 {
     /// <summary>Pages mapped by the process; every one is faulted in by one <see cref="Fault"/> iteration.</summary>
-    public const int Pages = 8_192;
+    public const int Pages = 16_384;
 
     /// <summary>Pages looped over for hits: they fit the 64-entry TLB.</summary>
     public const int HitPages = 32;
@@ -20,9 +20,9 @@ public class ModelBenchmarkCases
     /// <summary>Pages looped over for walks: four times the pages the TLB holds.</summary>
     public const int WalkPages = 256;
 
-    public const int HitAccesses = HitPages * 4_096;
+    public const int HitAccesses = HitPages * 16_384;
 
-    public const int WalkAccesses = WalkPages * 256;
+    public const int WalkAccesses = WalkPages * 1_024;
 
     private ModelWorkload? _workload;
 
@@ -66,10 +66,10 @@ public class ModelBenchmarkCases
 public class ModelScalingBenchmarkCases
 {
     /// <summary>Faults per iteration, over all processes (divisible by every process count below).</summary>
-    public const int Faults = 8_000;
+    public const int Faults = 16_000;
 
     /// <summary>TLB hits per iteration, over all processes.</summary>
-    public const int Hits = 64_000;
+    public const int Hits = 256_000;
 
     /// <summary>Pages each process loops over for hits.</summary>
     public const int HitPages = 4;
