@@ -36,6 +36,7 @@ public sealed class CpuActor : ReceiveActor
         {
             SyscallOp s => await Syscalls.Run(_k, s.Call),
             AccessOp a => await Access(a),
+            WordAccessOp w => await AccessWord(w),
             SleepOp => await SwitchToIdle(),
             _ => throw new KernelBugException($"unknown user operation {request.Op}"),
         };
@@ -58,6 +59,23 @@ public sealed class CpuActor : ReceiveActor
         }
 
         return outcome.Segv ? await Syscalls.ForceSigsegv(_k) : new UserResult(0, false, outcome.Value, false);
+    }
+
+    private async ActorTask<UserResult> AccessWord(WordAccessOp access)
+    {
+        if (_k.CurrentMm is null)
+        {
+            return new UserResult(0, false, 0, true);
+        }
+
+        (AccessOutcome outcome, ulong word) = await UserAccess.ExecuteWord(_k, access.Address, access.Write, access.Value);
+        if (outcome.Oom)
+        {
+            await Syscalls.DoExit(_k, 137);
+            return new UserResult(0, false, 0, true);
+        }
+
+        return outcome.Segv ? await Syscalls.ForceSigsegv(_k) : new UserResult(0, false, (byte)word, false) { Word = word };
     }
 
     /// <summary>

@@ -25,8 +25,12 @@ public sealed class ProcessActor : ReceiveActor
     /// <summary>Address of each label this process knows.</summary>
     private readonly Dictionary<string, VirtAddr> _labels;
 
-    public ProcessActor(Machine machine, ProcessProgram program, ProcessId me, int pid, int cpu, IReadOnlyDictionary<string, VirtAddr> labels)
+    /// <summary>Fixed addresses for labels that must land somewhere known (mapped with MAP_FIXED_NOREPLACE); null: the kernel chooses.</summary>
+    private readonly IReadOnlyDictionary<string, VirtAddr>? _placement;
+
+    public ProcessActor(Machine machine, ProcessProgram program, ProcessId me, int pid, int cpu, IReadOnlyDictionary<string, VirtAddr> labels, IReadOnlyDictionary<string, VirtAddr>? placement = null)
     {
+        _placement = placement;
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(program);
         _machine = machine;
@@ -78,8 +82,9 @@ public sealed class ProcessActor : ReceiveActor
                 int childPid = (int)result.Ret;
                 int childCpu = fork.Child.Value % _machine.Cpus.Count;
                 IReadOnlyDictionary<string, VirtAddr> inherited = _labels;
+                IReadOnlyDictionary<string, VirtAddr>? placement = _placement;
                 IActorRef child = Context.ActorOf(
-                    Props.Create(() => new ProcessActor(_machine, _program, fork.Child, childPid, childCpu, inherited)),
+                    Props.Create(() => new ProcessActor(_machine, _program, fork.Child, childPid, childCpu, inherited, placement)),
                     fork.Child.ToString());
                 child.Tell(Start.Instance, Self);
                 break;
@@ -93,6 +98,8 @@ public sealed class ProcessActor : ReceiveActor
 
     private UserOp ToUserOp(ProgramStep step) => step switch
     {
+        MmapStep m when _placement?.TryGetValue(m.Label, out VirtAddr fixedAt) == true =>
+            new SyscallOp(new MmapCall(fixedAt, Bytes(m.Pages), m.Prot, m.Flags | MapFlags.FixedNoReplace)),
         MmapStep m => new SyscallOp(new MmapCall(VirtAddr.Zero, Bytes(m.Pages), m.Prot, m.Flags)),
         MunmapStep m => new SyscallOp(new MunmapCall(At(m.Label, m.PageOffset), Bytes(m.Pages))),
         MprotectStep m => new SyscallOp(new MprotectCall(At(m.Label, m.PageOffset), Bytes(m.Pages), m.Prot)),

@@ -20,6 +20,9 @@ public sealed partial class KernelState
     /// <summary>Tasks by pid, in creation order; exited tasks stay (as zombies) for their exit code.</summary>
     private readonly SortedDictionary<int, TaskStruct> _tasks = new();
 
+    /// <summary>State of subsystems built on the kernel (the shadow page table's), by type.</summary>
+    private readonly Dictionary<Type, object> _extensions = new();
+
     /// <summary>Split PTE locks by PTE page, created when first taken (pte_lockptr).</summary>
     private readonly Dictionary<PtePageId, Spinlock> _ptls = new();
 
@@ -104,6 +107,19 @@ public sealed partial class KernelState
     public TaskStruct Task(int pid) => _tasks.TryGetValue(pid, out TaskStruct? t) ? t : throw new KernelBugException($"no task {pid}");
 
     public TaskStruct? FindTask(int pid) => _tasks.GetValueOrDefault(pid);
+
+    /// <summary>The state a subsystem keeps in the kernel, created on first use.</summary>
+    public T Extension<T>()
+        where T : class, new()
+    {
+        if (!_extensions.TryGetValue(typeof(T), out object? state))
+        {
+            state = new T();
+            _extensions.Add(typeof(T), state);
+        }
+
+        return (T)state;
+    }
 
     /// <summary>pte_lockptr: the split lock of a PTE page.</summary>
     public Spinlock PteLockptr(PtePageId page)

@@ -11,6 +11,9 @@ public sealed record SyscallOp(Syscall Call) : UserOp;
 /// <summary>A one-byte user load or store.</summary>
 public sealed record AccessOp(VirtAddr Address, bool Write, byte Value) : UserOp;
 
+/// <summary>An aligned 8-byte user load or store (a single instruction: no tearing).</summary>
+public sealed record WordAccessOp(VirtAddr Address, bool Write, ulong Value) : UserOp;
+
 /// <summary>The task sleeps (think time): the CPU switches to its idle task, lazily keeping the mm loaded.</summary>
 public sealed record SleepOp : UserOp;
 
@@ -24,6 +27,9 @@ public sealed record UserRequest(int Pid, UserOp Op) : ITraceable
 public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : ITraceable
 {
     public static UserResult Returned(long ret) => new(ret, false, 0, false);
+
+    /// <summary>The 8-byte value a <see cref="WordAccessOp"/> load returned.</summary>
+    public ulong Word { get; init; }
 
     public ulong TraceFingerprint => (ulong)Ret ^ ((ulong)Value << 48) ^ (Segv ? 1UL << 62 : 0) ^ (Killed ? 1UL << 63 : 0);
 }

@@ -14,6 +14,7 @@ public static partial class Syscalls
         int pid = k.CurrentPid;
         MmId? mm = k.CurrentMm;
         CpuId cpu = k.Cpu;
+        await k.VmaHooks.TaskExiting(k, pid);
         bool lastUser = await k.Mem("exit_mm", s =>
         {
             TaskStruct task = s.Task(pid);
@@ -114,6 +115,7 @@ public static partial class Syscalls
 
         k.CurrentMm = next;
         k.Tlb.FlushMm(old);
+        await k.VmaHooks.Exec(k, pid, old, next);
         if (lastUser)
         {
             await ExitMmap(k, old);
