@@ -25,34 +25,44 @@ public sealed class ShadowPtScenario : Scenario
     /// <summary>The tracked range: two pages of stack growth, the stack, the heap, and two spare pages.</summary>
     public static readonly AddrRange Tracked = new(new VirtAddr(0x0fffe000), new VirtAddr(0x1000c000));
 
-    /// <summary>Lines the inspector printed, in order.</summary>
+    /// <summary>Lines the inspectors printed, in order.</summary>
     private readonly List<string> _output = new();
 
-    private readonly string _name;
-    private readonly MachineConfig _config;
-    private readonly ProcessProgram _target;
-    private readonly Func<int, InspectorSpec> _inspector;
+    private readonly ScenarioDefinition _definition;
     private Machine? _machine;
 
+    /// <summary>One target running <paramref name="target"/> on CPU 0 and one inspector on CPU 1 (or 0).</summary>
     public ShadowPtScenario(string name, MachineConfig config, ProcessProgram target, Func<int, InspectorSpec> inspector)
+        : this(FromSpec(name, config, target, inspector))
     {
-        _name = name;
-        _config = config;
-        _target = target;
-        _inspector = inspector;
     }
 
-    public override string Name => _name;
+    public ShadowPtScenario(ScenarioDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        _definition = definition;
+    }
 
-    public override string Summary =>
-        $"{_config.Cpus} CPUs: a target that maps, writes, grows its stack, forks and unmaps inside a tracked range; an inspector printing the shadow table every tick";
+    public override string Name => _definition.Name;
 
-    public override ulong DefaultSeed => 7;
+    public override string Reference => _definition.SourcePath ?? _definition.Name;
+
+    public override string Summary => _definition.Description;
+
+    public override ulong DefaultSeed => _definition.Seed;
+
+    public override string? DefaultStrategy => _definition.Strategy;
+
+    public override long? DefaultStepsMax => _definition.StepsMax;
+
+    public override string? ContentHash => _definition.ContentHash;
+
+    public ScenarioDefinition Definition => _definition;
 
     /// <summary>The booted machine (after Setup), for tests.</summary>
     public Machine? Machine => _machine;
 
-    /// <summary>What the inspector printed.</summary>
+    /// <summary>What the inspectors printed.</summary>
     public IReadOnlyList<string> Output => _output;
 
     /// <summary>The default scenario of the README: 2 CPUs, the spec's target and inspector.</summary>
@@ -89,21 +99,57 @@ public sealed class ShadowPtScenario : Scenario
     {
         ArgumentNullException.ThrowIfNull(system);
         ShadowptSyscalls.Install();
-        _machine = Actors.Machine.Boot(system, _config, new ShadowHooks());
-        int target = _machine.CreateProcess("target");
-        int inspectorPid = _machine.CreateProcess("inspector", superuser: _inspector(target).Superuser);
-        var placement = new Dictionary<string, VirtAddr>(StringComparer.Ordinal) { ["stack"] = StackAt, ["heap"] = HeapAt };
-        Machine machine = _machine;
-        ProcessProgram program = _target;
-        IActorRef targetActor = system.ActorOf(
-            Props.Create(() => new ProcessActor(machine, program, ProcessId.Root, target, 0, new Dictionary<string, VirtAddr>(), placement)), "target");
-        InspectorSpec spec = _inspector(target);
+        Machine machine = Actors.Machine.Boot(system, _definition.Machine, new ShadowHooks());
+        _machine = machine;
+        var pids = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (ProcessDefinition p in _definition.Processes)
+        {
+            pids[p.Name] = machine.CreateProcess(p.Name, p.Superuser);
+        }
+
+        var inspectorPids = _definition.Inspectors.Select(i => machine.CreateProcess(i.Name, i.Superuser)).ToArray();
+        foreach (ProcessDefinition p in _definition.Processes)
+        {
+            int pid = pids[p.Name];
+            IActorRef actor = system.ActorOf(
+                Props.Create(() => new ProcessActor(machine, p.Program, ProcessId.Root, pid, p.Cpu, new Dictionary<string, VirtAddr>(), p.Placement, p.ExitAtEnd)), p.Name);
+            actor.Tell(ProcessActor.Start.Instance, null);
+        }
+
         List<string> output = _output;
-        int inspectorCpu = _config.Cpus > 1 ? 1 : 0;
-        IActorRef inspector = system.ActorOf(Props.Create(() => new InspectorActor(machine, spec, inspectorPid, inspectorCpu, output)), "inspector");
-        targetActor.Tell(ProcessActor.Start.Instance, null);
-        inspector.Tell(ProcessActor.Start.Instance, null);
-        system.AddQuiescentObserver(() => CheckConsistency(system, machine));
+        for (int i = 0; i < _definition.Inspectors.Count; i++)
+        {
+            InspectorDefinition d = _definition.Inspectors[i];
+            var spec = new InspectorSpec
+            {
+                TargetPid = pids[d.Target], StartVaddr = d.StartVaddr, EndVaddr = d.EndVaddr, PeriodTicks = d.PeriodTicks,
+                Ticks = d.Ticks, Ending = d.Ending, ExitAfterOperations = d.ExitAfterOperations, Superuser = d.Superuser,
+            };
+            int pid = inspectorPids[i];
+            IActorRef inspector = system.ActorOf(Props.Create(() => new InspectorActor(machine, spec, pid, d.Cpu, output)), d.Name);
+            inspector.Tell(ProcessActor.Start.Instance, null);
+        }
+
+        if (_definition.Checks.Contains("shadow-consistency"))
+        {
+            system.AddQuiescentObserver(() => CheckConsistency(system, machine));
+        }
+    }
+
+    /// <summary>The definition behind the (name, config, target, inspector) constructor.</summary>
+    private static ScenarioDefinition FromSpec(string name, MachineConfig config, ProcessProgram target, Func<int, InspectorSpec> inspector)
+    {
+        InspectorSpec spec = inspector(1);
+        var placement = new Dictionary<string, VirtAddr>(StringComparer.Ordinal) { ["stack"] = StackAt, ["heap"] = HeapAt };
+        return new ScenarioDefinition
+        {
+            Name = name,
+            Description = $"{config.Cpus} CPUs: a target that maps, writes, grows its stack, forks and unmaps inside a tracked range; an inspector printing the shadow table every tick",
+            Seed = 7,
+            Machine = config,
+            Processes = [new ProcessDefinition("target", 0, false, target, placement, false)],
+            Inspectors = [new InspectorDefinition("inspector", config.Cpus > 1 ? 1 : 0, "target", spec.StartVaddr, spec.EndVaddr, spec.PeriodTicks, spec.Ticks, spec.Ending, spec.ExitAfterOperations, spec.Superuser)],
+        };
     }
 
     /// <summary>At a quiescent point no kernel path is half done: the table must equal the truth.</summary>
@@ -125,6 +171,11 @@ public sealed class ShadowPtScenario : Scenario
     public override Violation? CheckEnd(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
+        if (!_definition.Checks.Contains("resources"))
+        {
+            return null;
+        }
+
         KernelState state = _machine!.State;
         SptState table = state.Extension<SptState>();
         if (table.IsOpen && state.FindTask(table.OpenerPid) is { Exited: true })
