@@ -86,6 +86,14 @@ internal sealed class SptWorld : IDisposable
         return System.Ask<UserResult>(Machine.Cpus[cpu], new UserRequest(pid, op));
     }
 
+    /// <summary>The return value of an operation started with <see cref="Start"/>, once the system ran to quiescence.</summary>
+    public static long Ret(Task<UserResult> reply)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        Assert.True(reply.IsCompletedSuccessfully, "the operation got no reply");
+        return reply.GetAwaiter().GetResult().Ret;
+    }
+
     /// <summary>A system call's return value.</summary>
     public long Sys(int cpu, int pid, Syscall call) => Do(cpu, pid, new SyscallOp(call)).Ret;
 
