@@ -141,6 +141,9 @@ public static class ShadowptSyscalls
         ulong isolatedPgoff = mm.Vmas[index].VmPgoff;
         Errno remapped = RemapPfns.RemapPfnList(mm, entries, frames, who);
         Bug.On(remapped != Errno.None, $"shadowpt_open: remap failed with {remapped} after checks");
+
+        // VM_DONTCOPY: a child the inspector forks must not inherit PTEs to frames that close frees.
+        mm.Vmas.ReplaceAt(index, mm.Vmas[index].WithFlags(mm.Vmas[index].VmFlags | VmFlags.DontCopy));
         t.MarkOpen(caller, callerMm, targetPid, targetMm, start, end, entries, frames, vma.VmFlags, isolatedPgoff);
         for (int i = 0; i < t.EntryCount; i++)
         {
@@ -307,13 +310,7 @@ public static class ShadowptSyscalls
         }
 
         await k.MmapWriteLock(openerMm);
-        await k.Mem("zap_vma_ptes", s =>
-        {
-            MmStruct mm = s.Mm(openerMm);
-            var cleared = new List<ZappedPte>();
-            mm.Pgd.ZapPteRange(range, cleared); // special PTEs: no rmap, no page references
-            return cleared.Count;
-        });
+        await k.Mem("zap_vma_ptes", s => ZapTableMapping(s.Mm(openerMm), range));
         await k.FlushTlbMmRange(openerMm, range, freedTables: false);
         await k.Mem("shadowpt_close restore vma", s => RestoreVma(s, openerMm, range));
         k.MmapWriteUnlock(openerMm);
@@ -342,21 +339,56 @@ public static class ShadowptSyscalls
         k.Unlock(ShadowPtLockRef.Instance, LockMode.Exclusive);
     }
 
-    /// <summary>The range becomes the plain anonymous mapping it was before open, merged back with its neighbours.</summary>
-    private static bool RestoreVma(KernelState s, MmId openerMm, AddrRange range)
+    /// <summary>What open added to the VMA flags of the entries range.</summary>
+    private const VmFlags TableVmFlags = RemapPfn.RemapFlags | VmFlags.DontCopy;
+
+    /// <summary>
+    /// zap_vma_ptes over the parts of <paramref name="range"/> still mapped by the table's VM_PFNMAP
+    /// VMA. What the inspector mapped there after unmapping the table is its own memory, not ours to
+    /// tear down (special-PTE zapping would drop its pages without their counts).
+    /// </summary>
+    private static int ZapTableMapping(MmStruct mm, AddrRange range)
+    {
+        var cleared = new List<ZappedPte>();
+        for (int i = mm.Vmas.FindVmaIndex(range.Start); i < mm.Vmas.Count && mm.Vmas[i].VmStart < range.End; i++)
+        {
+            VmArea vma = mm.Vmas[i];
+            if ((vma.VmFlags & VmFlags.PfnMap) != 0)
+            {
+                VirtAddr start = vma.VmStart > range.Start ? vma.VmStart : range.Start;
+                VirtAddr end = vma.VmEnd < range.End ? vma.VmEnd : range.End;
+                mm.Pgd.ZapPteRange(new AddrRange(start, end), cleared); // special PTEs: no rmap, no page references
+            }
+        }
+
+        return cleared.Count;
+    }
+
+    /// <summary>
+    /// The parts of the range still mapped by the table become the plain anonymous mapping they were
+    /// before open (keeping any mprotect the inspector made since), merged back with their neighbours.
+    /// </summary>
+    private static int RestoreVma(KernelState s, MmId openerMm, AddrRange range)
     {
         SptState t = s.Extension<SptState>();
         MmStruct mm = s.Mm(openerMm);
-        int index = mm.Vmas.FindVmaIndex(range.Start);
-        if (index >= mm.Vmas.Count || mm.Vmas[index].VmStart != range.Start)
+        int restored = 0;
+        for (int i = mm.Vmas.FindVmaIndex(range.Start); i < mm.Vmas.Count && mm.Vmas[i].VmStart < range.End; i++)
         {
-            return false; // the inspector unmapped or replaced it meanwhile
+            VmArea vma = mm.Vmas[i];
+            if ((vma.VmFlags & VmFlags.PfnMap) == 0)
+            {
+                continue; // the inspector unmapped or replaced this part meanwhile
+            }
+
+            VmFlags flags = (vma.VmFlags & ~TableVmFlags) | (t.SavedVmFlags & TableVmFlags);
+            ulong pgoff = t.SavedVmPgoff + ((vma.VmStart - range.Start) >> PageGeometry.PageShift);
+            mm.Vmas.ReplaceAt(i, new VmArea(vma.VmStart, vma.VmEnd, flags, pgoff, vma.VmFile, vma.AnonVma));
+            i = Vma.MergeWithNeighbours(mm, i);
+            restored++;
         }
 
-        VmArea vma = mm.Vmas[index];
-        mm.Vmas.ReplaceAt(index, new VmArea(vma.VmStart, vma.VmEnd, t.SavedVmFlags, t.SavedVmPgoff, vma.VmFile, vma.AnonVma));
-        Vma.MergeWithNeighbours(mm, index);
-        return true;
+        return restored;
     }
 
     /// <summary>Tracking off under the lock, then the notifier unregistered with synchronize_srcu.</summary>
