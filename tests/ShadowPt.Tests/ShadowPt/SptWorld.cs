@@ -25,6 +25,18 @@ internal sealed class SptWorld : IDisposable
     /// <summary>The CPU the inspector runs on.</summary>
     public const int InspectorCpu = 1;
 
+    /// <summary>-EPERM as a syscall returns it.</summary>
+    public const long Eperm = -1;
+
+    /// <summary>-EFAULT.</summary>
+    public const long Efault = -14;
+
+    /// <summary>-EBUSY.</summary>
+    public const long Ebusy = -16;
+
+    /// <summary>-EINVAL.</summary>
+    public const long Einval = -22;
+
     /// <summary>Flags of an allocated anonymous page with a PTE.</summary>
     public const ulong AnonMapped = SptApi.SpteVaddrAllocated | SptApi.SpteVaddrAnonymous | SptApi.SptePteMapped;
 
