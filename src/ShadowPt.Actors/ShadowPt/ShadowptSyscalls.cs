@@ -367,12 +367,13 @@ public static class ShadowptSyscalls
     /// <summary>
     /// The parts of the range still mapped by the table become the plain anonymous mapping they were
     /// before open (keeping any mprotect the inspector made since), merged back with their neighbours.
+    /// Returns whether any part was still the table's.
     /// </summary>
-    private static int RestoreVma(KernelState s, MmId openerMm, AddrRange range)
+    private static bool RestoreVma(KernelState s, MmId openerMm, AddrRange range)
     {
         SptState t = s.Extension<SptState>();
         MmStruct mm = s.Mm(openerMm);
-        int restored = 0;
+        bool restored = false;
         for (int i = mm.Vmas.FindVmaIndex(range.Start); i < mm.Vmas.Count && mm.Vmas[i].VmStart < range.End; i++)
         {
             VmArea vma = mm.Vmas[i];
@@ -385,7 +386,7 @@ public static class ShadowptSyscalls
             ulong pgoff = t.SavedVmPgoff + ((vma.VmStart - range.Start) >> PageGeometry.PageShift);
             mm.Vmas.ReplaceAt(i, new VmArea(vma.VmStart, vma.VmEnd, flags, pgoff, vma.VmFile, vma.AnonVma));
             i = Vma.MergeWithNeighbours(mm, i);
-            restored++;
+            restored = true;
         }
 
         return restored;
