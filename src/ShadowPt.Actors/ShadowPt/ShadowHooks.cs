@@ -45,7 +45,7 @@ public sealed class ShadowHooks : KernelHooks
         bool target = await k.Mem("shadowpt exec check", s => s.Extension<SptState>() is { IsOpen: true, Tracking: true } t && t.TargetPid == pid && t.TargetMm == oldMm);
         if (target)
         {
-            await ShadowptSyscalls.Track(k, this, newMm);
+            await ShadowptSyscalls.Track(k, this, newMm, following: oldMm);
         }
     }
 

@@ -141,6 +141,9 @@ public static class ShadowptSyscalls
         ulong isolatedPgoff = mm.Vmas[index].VmPgoff;
         Errno remapped = RemapPfns.RemapPfnList(mm, entries, frames, who);
         Bug.On(remapped != Errno.None, $"shadowpt_open: remap failed with {remapped} after checks");
+
+        // VM_DONTCOPY: a child the inspector forks must not inherit PTEs to frames that close frees.
+        mm.Vmas.ReplaceAt(index, mm.Vmas[index].WithFlags(mm.Vmas[index].VmFlags | VmFlags.DontCopy));
         t.MarkOpen(caller, callerMm, targetPid, targetMm, start, end, entries, frames, vma.VmFlags, isolatedPgoff);
         for (int i = 0; i < t.EntryCount; i++)
         {
@@ -150,7 +153,14 @@ public static class ShadowptSyscalls
         return Errno.None;
     }
 
-    /// <summary>shadowpt_start: begin tracking and reset the table to the target's current state.</summary>
+    /// <summary>Most times shadowpt_start looks up the target's mm again after it changed under the populate (execve).</summary>
+    public const int StartAttemptsMax = 4;
+
+    /// <summary>
+    /// shadowpt_start: begin tracking and reset the table to the target's current state. Tracks the
+    /// mm the target has now (a target that called execve since open is followed there); -EINVAL
+    /// once the target has exited or is exiting.
+    /// </summary>
     public static async ActorTask<long> Start(KernelContext k)
     {
         if (k.VmaHooks is not ShadowHooks hooks)
@@ -158,44 +168,83 @@ public static class ShadowptSyscalls
             return ExtraSyscalls.Enosys;
         }
 
-        (Errno error, MmId mm) = await CheckOpener(k);
+        (Errno error, _) = await CheckOpener(k);
         if (error != Errno.None)
         {
             return Err(error);
         }
 
-        bool alive = await k.Mem("shadowpt_start target", s => s.FindMm(mm) is { IsDead: false });
-        if (!alive)
+        for (int attempt = 0; attempt < StartAttemptsMax; attempt++)
         {
-            return Err(Errno.EINVAL);
+            MmId? mm = await k.Mem("shadowpt_start target", s => LiveTargetMm(s, s.Extension<SptState>())?.Id);
+            if (mm is not MmId target)
+            {
+                return Err(Errno.EINVAL);
+            }
+
+            if (await Track(k, hooks, target, following: null))
+            {
+                return 0;
+            }
         }
 
-        await Track(k, hooks, mm);
-        return 0;
+        return Err(Errno.EINVAL);
     }
+
+    /// <summary>The target's mm if it still has users (mmget_not_zero); null once the target exited or is exiting.</summary>
+    private static MmStruct? LiveTargetMm(KernelState s, SptState t) =>
+        s.FindTask(t.TargetPid) is { Exited: false, Mm: { IsDead: false, MmUsers: > 0 } mm } ? mm : null;
 
     /// <summary>
     /// Registers the notifier on <paramref name="mm"/> (if not yet), then under the target's
-    /// mmap_lock (read) and the shadow lock repopulates every entry and turns tracking on.
+    /// mmap_lock (read) and the shadow lock repopulates every entry and turns tracking on — unless,
+    /// by then, <paramref name="mm"/> is no longer the target's live mm (it called execve or began to
+    /// exit: its release may already have run, and tracking it would never end), or, when
+    /// <paramref name="following"/> is set (the execve hook), tracking of that mm was stopped meanwhile.
+    /// Returns whether tracking is on for <paramref name="mm"/>; if not, nothing is left registered on it.
     /// </summary>
-    internal static async ActorTask Track(KernelContext k, ShadowHooks hooks, MmId mm)
+    internal static async ActorTask<bool> Track(KernelContext k, ShadowHooks hooks, MmId mm, MmId? following)
     {
         MmuNotifier? existing = await k.Mem("shadowpt subscription", s => s.Extension<SptState>().Subscription);
         MmuNotifier subscription = existing is not null && existing.Mm == mm ? existing : await k.MmuNotifierRegister(mm, hooks.Notifier);
+
+        // From here the hooks of mm take the slow path: a fault that maps a PTE after the populate
+        // below (it holds mmap_lock for read too) must reach the table; the check under the shadow
+        // lock decides whether it is tracked.
+        hooks.SetTracked(mm);
         string who = k.Label("shadowpt_start populate");
         await k.MmapReadLock(mm);
         await k.Lock(ShadowPtLockRef.Instance, LockMode.Exclusive);
-        await k.Mem("shadowpt_start populate", s =>
+        (bool tracking, MmuNotifier? replaced, MmId? trackedNow) = await k.Mem("shadowpt_start populate", s =>
         {
             SptState t = s.Extension<SptState>();
+            bool stillFollowing = following is not MmId from || (t.Tracking && t.TargetMm == from);
+            if (!t.IsOpen || !stillFollowing || LiveTargetMm(s, t)?.Id != mm)
+            {
+                return (false, (MmuNotifier?)null, t.Tracking ? t.TargetMm : (MmId?)null);
+            }
+
+            MmuNotifier? old = t.Subscription is { } previous && previous != subscription ? previous : null;
             t.TargetMm = mm;
             t.Subscription = subscription;
             t.Tracking = true;
-            return ShadowTruth.Refresh(s, t, new AddrRange(t.Start, t.End.PageAlignUp()), s.Who(who));
+            ShadowTruth.Refresh(s, t, new AddrRange(t.Start, t.End.PageAlignUp()), s.Who(who));
+            return (true, old, mm);
         });
         k.Unlock(ShadowPtLockRef.Instance, LockMode.Exclusive);
         k.MmapReadUnlock(mm);
-        hooks.SetTracked(mm);
+        hooks.SetTracked(trackedNow);
+        if (!tracking && subscription != existing)
+        {
+            await k.MmuNotifierUnregister(subscription);
+        }
+
+        if (replaced is not null)
+        {
+            await k.MmuNotifierUnregister(replaced); // the registration on the mm before execve
+        }
+
+        return tracking;
     }
 
     /// <summary>shadowpt_stop: no more updates; the notifier is unregistered (and its callbacks drained).</summary>
@@ -261,13 +310,7 @@ public static class ShadowptSyscalls
         }
 
         await k.MmapWriteLock(openerMm);
-        await k.Mem("zap_vma_ptes", s =>
-        {
-            MmStruct mm = s.Mm(openerMm);
-            var cleared = new List<ZappedPte>();
-            mm.Pgd.ZapPteRange(range, cleared); // special PTEs: no rmap, no page references
-            return cleared.Count;
-        });
+        await k.Mem("zap_vma_ptes", s => ZapTableMapping(s.Mm(openerMm), range));
         await k.FlushTlbMmRange(openerMm, range, freedTables: false);
         await k.Mem("shadowpt_close restore vma", s => RestoreVma(s, openerMm, range));
         k.MmapWriteUnlock(openerMm);
@@ -296,21 +339,57 @@ public static class ShadowptSyscalls
         k.Unlock(ShadowPtLockRef.Instance, LockMode.Exclusive);
     }
 
-    /// <summary>The range becomes the plain anonymous mapping it was before open, merged back with its neighbours.</summary>
+    /// <summary>What open added to the VMA flags of the entries range.</summary>
+    private const VmFlags TableVmFlags = RemapPfn.RemapFlags | VmFlags.DontCopy;
+
+    /// <summary>
+    /// zap_vma_ptes over the parts of <paramref name="range"/> still mapped by the table's VM_PFNMAP
+    /// VMA. What the inspector mapped there after unmapping the table is its own memory, not ours to
+    /// tear down (special-PTE zapping would drop its pages without their counts).
+    /// </summary>
+    private static int ZapTableMapping(MmStruct mm, AddrRange range)
+    {
+        var cleared = new List<ZappedPte>();
+        for (int i = mm.Vmas.FindVmaIndex(range.Start); i < mm.Vmas.Count && mm.Vmas[i].VmStart < range.End; i++)
+        {
+            VmArea vma = mm.Vmas[i];
+            if ((vma.VmFlags & VmFlags.PfnMap) != 0)
+            {
+                VirtAddr start = vma.VmStart > range.Start ? vma.VmStart : range.Start;
+                VirtAddr end = vma.VmEnd < range.End ? vma.VmEnd : range.End;
+                mm.Pgd.ZapPteRange(new AddrRange(start, end), cleared); // special PTEs: no rmap, no page references
+            }
+        }
+
+        return cleared.Count;
+    }
+
+    /// <summary>
+    /// The parts of the range still mapped by the table become the plain anonymous mapping they were
+    /// before open (keeping any mprotect the inspector made since), merged back with their neighbours.
+    /// Returns whether any part was still the table's.
+    /// </summary>
     private static bool RestoreVma(KernelState s, MmId openerMm, AddrRange range)
     {
         SptState t = s.Extension<SptState>();
         MmStruct mm = s.Mm(openerMm);
-        int index = mm.Vmas.FindVmaIndex(range.Start);
-        if (index >= mm.Vmas.Count || mm.Vmas[index].VmStart != range.Start)
+        bool restored = false;
+        for (int i = mm.Vmas.FindVmaIndex(range.Start); i < mm.Vmas.Count && mm.Vmas[i].VmStart < range.End; i++)
         {
-            return false; // the inspector unmapped or replaced it meanwhile
+            VmArea vma = mm.Vmas[i];
+            if ((vma.VmFlags & VmFlags.PfnMap) == 0)
+            {
+                continue; // the inspector unmapped or replaced this part meanwhile
+            }
+
+            VmFlags flags = (vma.VmFlags & ~TableVmFlags) | (t.SavedVmFlags & TableVmFlags);
+            ulong pgoff = t.SavedVmPgoff + ((vma.VmStart - range.Start) >> PageGeometry.PageShift);
+            mm.Vmas.ReplaceAt(i, new VmArea(vma.VmStart, vma.VmEnd, flags, pgoff, vma.VmFile, vma.AnonVma));
+            i = Vma.MergeWithNeighbours(mm, i);
+            restored = true;
         }
 
-        VmArea vma = mm.Vmas[index];
-        mm.Vmas.ReplaceAt(index, new VmArea(vma.VmStart, vma.VmEnd, t.SavedVmFlags, t.SavedVmPgoff, vma.VmFile, vma.AnonVma));
-        Vma.MergeWithNeighbours(mm, index);
-        return true;
+        return restored;
     }
 
     /// <summary>Tracking off under the lock, then the notifier unregistered with synchronize_srcu.</summary>
