@@ -64,6 +64,9 @@ public sealed partial class KernelContext
         }
     }
 
+    /// <summary>The flush generation of <paramref name="mm"/> this CPU's TLB is up to date with; null when it never loaded the mm.</summary>
+    internal long? LocalTlbGen(MmId mm) => _localTlbGen.TryGetValue(mm, out long gen) ? gen : null;
+
     /// <summary>switch_mm_irqs_off's check: flush <paramref name="mm"/> when flushes happened while this CPU was not told.</summary>
     internal void SyncTlbGen(MmId mm, long gen)
     {
