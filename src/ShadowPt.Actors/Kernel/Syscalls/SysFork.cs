@@ -54,13 +54,16 @@ public static partial class Syscalls
         return childPid;
     }
 
+    /// <summary>VM_INIT_DEF_MASK: the def_flags a child's mm keeps from its parent's (kernel/fork.c mm_init).</summary>
+    private const VmFlags VmInitDefMask = VmFlags.NoHugePage;
+
     /// <summary>Copies the VMA tree and the mm's markers; returns the VMAs whose PTEs must be copied (vma_needs_copy).</summary>
     private static VmArea[] DupMmapVmas(KernelState s, MmStruct oldMm, MmStruct newMm)
     {
         newMm.SetBrkBase(oldMm.StartBrk);
         newMm.Brk = oldMm.Brk;
         newMm.StartStack = oldMm.StartStack;
-        newMm.DefFlags = oldMm.DefFlags;
+        newMm.DefFlags = oldMm.DefFlags & VmInitDefMask; // mm_init: mlockall(MCL_FUTURE) is not inherited
         var needsCopy = new List<VmArea>();
         foreach (VmArea vma in oldMm.Vmas.All)
         {
