@@ -25,5 +25,8 @@ public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : 
 {
     public static UserResult Returned(long ret) => new(ret, false, 0, false);
 
+    /// <summary>The answer to any request of a task that has exited: -ESRCH, and dead.</summary>
+    public static UserResult Dead { get; } = new(-(long)Errno.ESRCH, false, 0, true);
+
     public ulong TraceFingerprint => (ulong)Ret ^ ((ulong)Value << 48) ^ (Segv ? 1UL << 62 : 0) ^ (Killed ? 1UL << 63 : 0);
 }
