@@ -72,17 +72,38 @@ public static partial class Syscalls
     }
 
     /// <summary>
+    /// Bug variant: tlb_finish_mmu frees the gathered pages and tables before the TLB flush, so another
+    /// CPU's stale translation can reach a freed frame (the mmu_gather rule broken).
+    /// </summary>
+    public const string FreeBeforeShootdownVariant = "free-before-shootdown";
+
+    /// <summary>
     /// tlb_finish_mmu: flush the TLBs of every CPU that may cache the range, then drop the gathered
     /// pages' references (freeing them), free the unhooked tables, and release shmem inodes no
     /// mapping uses any more.
     /// </summary>
     public static async ActorTask TlbFinishMmu(KernelContext k, MmId mm, AddrRange range, List<Pfn> pages, List<Pfn> tables, IReadOnlyList<VmArea> removed)
     {
+        bool freeFirst = k.Config.HasVariant(FreeBeforeShootdownVariant);
+        if (freeFirst)
+        {
+            await TlbBatchPagesFlush(k, pages, tables, removed);
+        }
+
         if (pages.Count > 0 || tables.Count > 0)
         {
             await k.FlushTlbMmRange(mm, range, freedTables: tables.Count > 0);
         }
 
+        if (!freeFirst)
+        {
+            await TlbBatchPagesFlush(k, pages, tables, removed);
+        }
+    }
+
+    /// <summary>tlb_batch_pages_flush and tlb_remove_table's free: only after every CPU flushed.</summary>
+    private static async ActorTask TlbBatchPagesFlush(KernelContext k, List<Pfn> pages, List<Pfn> tables, IReadOnlyList<VmArea> removed)
+    {
         string who = k.Label("tlb_finish_mmu");
         await k.Mem("tlb_batch_pages_flush", s =>
         {
