@@ -74,13 +74,21 @@ internal sealed class SimMachine : IDisposable
         Assert.Equal(RunOutcome.Quiescent, outcome);
     }
 
+    /// <summary>The result of a request started with <see cref="Start"/>, which must have completed by now.</summary>
+    public static UserResult Completed(Task<UserResult> request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Assert.True(request.IsCompletedSuccessfully, "the request has not completed");
+        return request.Result;
+    }
+
     /// <summary>Runs one operation to completion.</summary>
     public UserResult Do(int pid, int cpu, UserOp op)
     {
         Task<UserResult> result = Start(pid, cpu, op);
         RunQuiescent();
         Assert.True(result.IsCompletedSuccessfully, $"{op} of pid {pid} on cpu{cpu} did not complete");
-        return result.Result;
+        return Completed(result);
     }
 
     /// <summary>A system call that must return normally (not kill the task); returns its value.</summary>
