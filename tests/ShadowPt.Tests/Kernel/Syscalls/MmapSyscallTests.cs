@@ -162,6 +162,37 @@ public sealed class MmapSyscallTests
 
     [Theory]
     [MemberData(nameof(CpuCounts))]
+    public void MunmapOfAZeroPageMappingFlushesItsTranslationEverywhere(int cpus)
+    {
+        // Nothing is freed (the zero page) and the PTE page stays (the other page keeps it), but a
+        // PTE was cleared: tlb_finish_mmu must still flush (zap_pte_range → tlb_remove_tlb_entry).
+        using var sim = new SimMachine(cpus);
+        int cpu = cpus - 1;
+        int pid = sim.Spawn();
+        sim.CatchSigsegv(pid, cpu);
+        int thread = sim.SpawnThread(pid);
+        VirtAddr a = sim.Mmap(pid, cpu, 2);
+        Assert.Equal(0, sim.Read(pid, cpu, a));
+        if (cpus > 1)
+        {
+            Assert.Equal(0, sim.Read(thread, 0, a));
+        }
+
+        Assert.Equal(0, sim.Sys(pid, cpu, new MunmapCall(a, Page)));
+
+        MmId mm = sim.MmOf(pid).Id;
+        Assert.False(sim.TlbHas(cpu, mm, a));
+        Assert.False(sim.TlbHas(0, mm, a));
+        sim.AssertTlbCoherent();
+        Assert.True(sim.Access(pid, cpu, a, false).Segv);
+        if (cpus > 1)
+        {
+            Assert.True(sim.Access(thread, 0, a, false).Segv);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CpuCounts))]
     public void MunmapOfTheHeadKeepsTheTail(int cpus)
     {
         using var sim = new SimMachine(cpus);
