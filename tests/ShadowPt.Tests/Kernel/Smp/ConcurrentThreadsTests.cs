@@ -19,12 +19,12 @@ public sealed class ConcurrentThreadsTests
 
     private const int Pages = 8;
 
-    private const int SeedCount = 120;
+    private const int SeedCount = 1500;
 
     /// <summary>Operations per thread script.</summary>
-    private const int OpsPerThread = 24;
+    private const int OpsPerThread = 40;
 
-    public static TheoryData<int> ThreadCounts() => new(2, 3);
+    public static TheoryData<int> ThreadCounts() => new(4, 6);
 
     [Theory]
     [MemberData(nameof(ThreadCounts))]
@@ -47,13 +47,16 @@ public sealed class ConcurrentThreadsTests
             for (int t = 0; t < threads; t++)
             {
                 UserOp[] ops = Enumerable.Range(0, OpsPerThread).Select(_ => RandomOp(script)).ToArray();
+                UserOp[] childOps = Enumerable.Range(0, 6).Select(_ => RandomOp(script)).Where(op => op is not SyscallOp { Call: ForkCall })
+                    .Append(new SyscallOp(new ExitCall(0))).ToArray();
                 int pid = pids[t];
                 int cpu = t;
-                sim.System.ActorOf(Props.Create(() => new ScriptedThread(sim.Machine.Cpus[cpu], pid, ops, done)), $"t{t}");
+                IActorRef childCpu = sim.Machine.Cpus[threads];
+                sim.System.ActorOf(Props.Create(() => new ScriptedThread(sim.Machine.Cpus[cpu], pid, ops, done, childCpu, childOps)), $"t{t}");
             }
 
             sim.RunQuiescent();
-            Assert.Equal(threads, done.Count);
+            Assert.Equal(threads + sim.State.Tasks.Count(c => c.ParentPid == leader || pids.Contains(c.ParentPid)), done.Count);
             sim.AssertTlbCoherent();
             sim.State.AssertInvariants();
 
@@ -78,7 +81,8 @@ public sealed class ConcurrentThreadsTests
         return r.Next(16) switch
         {
             < 5 => new AccessOp(page + (ulong)r.Next(64), false, 0),
-            < 9 => new AccessOp(page + (ulong)r.Next(64), true, (byte)r.Next(1, 256)),
+            < 8 => new AccessOp(page + (ulong)r.Next(64), true, (byte)r.Next(1, 256)),
+            8 => new SleepOp(),
             9 => new SyscallOp(new MunmapCall(page, span)),
             10 => new SyscallOp(new MmapCall(page, span, Prot.Read | Prot.Write, MapFlags.Private | MapFlags.Anonymous | MapFlags.Fixed)),
             11 => new SyscallOp(new MprotectCall(page, span, Prot.Read)),
@@ -89,17 +93,26 @@ public sealed class ConcurrentThreadsTests
         };
     }
 
-    /// <summary>One thread: runs its operations on its CPU in order; a forked child writes once and is left to the test.</summary>
+    /// <summary>
+    /// One thread: runs its operations on its CPU in order. The child of a fork runs the child script
+    /// on the spare CPU at the same time, and exits; only one child runs at a time (a task is current
+    /// on one CPU only), so a thread waits for its previous child before it forks again.
+    /// </summary>
     private sealed class ScriptedThread : ReceiveActor
     {
-        public ScriptedThread(IActorRef cpu, int pid, UserOp[] ops, List<int> done)
+        public ScriptedThread(IActorRef cpu, int pid, UserOp[] ops, List<int> done, IActorRef? childCpu = null, UserOp[]? childOps = null)
         {
             ReceiveAsync<Start>(async _ =>
             {
                 foreach (UserOp op in ops)
                 {
                     UserResult r = await Context.Ask<UserResult>(cpu, new UserRequest(pid, op));
-                    Assert.False(r.Killed, $"pid {pid}: {op} killed the thread");
+                    Assert.False(r.Killed && op is not SyscallOp { Call: ExitCall }, $"pid {pid}: {op} killed the task");
+                    if (op is SyscallOp { Call: ForkCall } && r.Ret > 0 && childCpu is not null && childOps is not null)
+                    {
+                        int child = (int)r.Ret;
+                        Context.ActorOf(Props.Create(() => new ScriptedThread(childCpu, child, childOps, done, null, null)), $"child{child}");
+                    }
                 }
 
                 done.Add(pid);

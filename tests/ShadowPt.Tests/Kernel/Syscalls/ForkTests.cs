@@ -174,6 +174,38 @@ public sealed class ForkTests
 
     [Theory]
     [MemberData(nameof(CpuCounts))]
+    public void ForkFailsWithEnomemWhenTheChildsPageTablesDoNotFitAndLeavesNothingBehind(int cpus)
+    {
+        // 13 frames: 11 usable. The parent takes 7 (PGD, PUD, PMD, two PTE pages, two pages); the
+        // child gets its PGD and the tables for the first PTE page, and then memory runs out.
+        using var sim = new SimMachine(cpus, frames: 13);
+        int pc = cpus - 1;
+        int parent = sim.Spawn();
+        const MapFlags fixedAnon = MapFlags.Private | MapFlags.Anonymous | MapFlags.Fixed;
+        VirtAddr a = sim.Mmap(parent, pc, 1, addr: 0x7f0000000000, flags: fixedAnon);
+        VirtAddr b = sim.Mmap(parent, pc, 1, addr: 0x7f0000200000, flags: fixedAnon);
+        sim.Write(parent, pc, a, 0x41);
+        sim.Write(parent, pc, b, 0x42);
+        Pfn frame = sim.PteOf(parent, a).Pfn;
+        Assert.Equal(4, sim.State.Frames.FreeCount);
+
+        Assert.Equal(-12, sim.Sys(parent, pc, new ForkCall()));
+
+        Assert.Equal(4, sim.State.Frames.FreeCount); // the child's mm went away whole
+        Assert.Equal((1, 1), (sim.State.Frames.PageRefCount(frame), sim.State.Frames.PageMapCount(frame)));
+        TaskStruct child = Assert.Single(sim.State.Tasks, t => t.Pid != parent);
+        Assert.True(child.Exited && child.Mm is null);
+        long faults = sim.MinFlt(parent);
+        sim.Write(parent, pc, a, 0x43); // write-protected by the failed fork: one fault, the page is reused
+        Assert.Equal(frame, sim.PteOf(parent, a).Pfn);
+        Assert.Equal(faults + 1, sim.MinFlt(parent));
+        Assert.Equal(0x42, sim.Read(parent, pc, b));
+        sim.Exit(parent, pc);
+        sim.AssertAllFreed();
+    }
+
+    [Theory]
+    [MemberData(nameof(CpuCounts))]
     public void ForkOfAForkCopiesOnWriteAcrossThreeGenerations(int cpus)
     {
         int pc = cpus - 1;
