@@ -19,12 +19,12 @@ public sealed class ConcurrentThreadsTests
 
     private const int Pages = 8;
 
-    private const int SeedCount = 1500;
+    private const int SeedCount = 150;
 
     /// <summary>Operations per thread script.</summary>
-    private const int OpsPerThread = 40;
+    private const int OpsPerThread = 24;
 
-    public static TheoryData<int> ThreadCounts() => new(4, 6);
+    public static TheoryData<int> ThreadCounts() => new(2, 3);
 
     [Theory]
     [MemberData(nameof(ThreadCounts))]
