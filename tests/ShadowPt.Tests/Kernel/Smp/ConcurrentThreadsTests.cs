@@ -6,7 +6,7 @@ namespace ShadowPt.Tests.Kernel.Smp;
 
 /// <summary>
 /// Threads of one process on different CPUs mapping, touching, protecting, advising and unmapping the
-/// same few pages at once, under many seeds, plus a forked child: no run may read a freed frame, break
+/// same few pages at once (and growing the stack), under many seeds, with forked children running too: no run may read a freed frame, break
 /// a lock or refcount rule, or leave a CPU that believes it is up to date with a stale translation;
 /// and once everyone exited every frame is free.
 /// </summary>
@@ -18,6 +18,9 @@ public sealed class ConcurrentThreadsTests
     private const ulong Base = 0x7f00001fe000;
 
     private const int Pages = 8;
+
+    /// <summary>The start of the initial stack: accesses just below it grow the stack.</summary>
+    private const ulong StackStart = 0x7ffffffff000 - (33 * Page);
 
     private const int SeedCount = 150;
 
@@ -89,14 +92,13 @@ public sealed class ConcurrentThreadsTests
             12 => new SyscallOp(new MprotectCall(page, span, Prot.Read | Prot.Write)),
             13 => new SyscallOp(new MadviseDontneedCall(page, span)),
             14 => new SyscallOp(new MlockCall(page, span, Lock: true)),
-            _ => new SyscallOp(new ForkCall()),
+            _ => r.Next(2) == 0 ? new SyscallOp(new ForkCall()) : new AccessOp(new VirtAddr(StackStart - ((ulong)r.Next(0, 4) * Page) + 8), r.Next(2) == 0, 7),
         };
     }
 
     /// <summary>
     /// One thread: runs its operations on its CPU in order. The child of a fork runs the child script
-    /// on the spare CPU at the same time, and exits; only one child runs at a time (a task is current
-    /// on one CPU only), so a thread waits for its previous child before it forks again.
+    /// on the spare CPU at the same time (children take turns there, as tasks do), and exits.
     /// </summary>
     private sealed class ScriptedThread : ReceiveActor
     {
