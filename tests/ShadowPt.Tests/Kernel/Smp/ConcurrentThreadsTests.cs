@@ -6,9 +6,9 @@ namespace ShadowPt.Tests.Kernel.Smp;
 
 /// <summary>
 /// Threads of one process on different CPUs mapping, touching, protecting, advising and unmapping the
-/// same few pages at once (and growing the stack), under many seeds, with forked children running too: no run may read a freed frame, break
-/// a lock or refcount rule, or leave a CPU that believes it is up to date with a stale translation;
-/// and once everyone exited every frame is free.
+/// same few pages at once (and growing the stack), under many seeds, with forked children running
+/// too: no run may read a freed frame, break a lock or refcount rule, or leave a CPU that believes it
+/// is up to date with a stale translation; and once everyone exited every frame is free.
 /// </summary>
 public sealed class ConcurrentThreadsTests
 {
