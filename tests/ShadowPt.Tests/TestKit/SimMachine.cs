@@ -184,6 +184,19 @@ internal sealed class SimMachine : IDisposable
         }
     }
 
+    /// <summary>At a quiescent point no kernel path is running: no mmap_lock, PTE lock or SRCU read section is held.</summary>
+    public void AssertNoLocksHeld()
+    {
+        State.AssertInvariants();
+        Assert.All(State.Mms, m => Assert.False(m.MmapLock.IsLocked || m.MmapLock.Waiters.Count > 0, $"{m.Id}->mmap_lock is held or awaited"));
+        Assert.All(State.PageTableLocks, ptl => Assert.False(ptl.IsLocked, $"{ptl} is held"));
+        Assert.Equal(0, State.NotifierSrcu.ReaderCount);
+        for (int cpu = 0; cpu < Cpus; cpu++)
+        {
+            Assert.Empty(Cpu(cpu).HeldLocks);
+        }
+    }
+
     /// <summary>
     /// Everything an idle machine must satisfy after every process exited: no frame allocated (page
     /// cache aside), no mm alive, no lock held (mmap_lock, PTE locks, SRCU), no CPU running anything.

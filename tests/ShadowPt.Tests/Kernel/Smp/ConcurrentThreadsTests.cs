@@ -61,7 +61,7 @@ public sealed class ConcurrentThreadsTests
             sim.RunQuiescent();
             Assert.Equal(threads + sim.State.Tasks.Count(c => c.ParentPid == leader || pids.Contains(c.ParentPid)), done.Count);
             sim.AssertTlbCoherent();
-            sim.State.AssertInvariants();
+            sim.AssertNoLocksHeld();
 
             for (int t = 0; t < threads; t++)
             {

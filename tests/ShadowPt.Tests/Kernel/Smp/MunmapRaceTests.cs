@@ -115,6 +115,7 @@ public sealed class MunmapRaceTests
         if (log.Violation is null)
         {
             sim.AssertTlbCoherent();
+            sim.AssertNoLocksHeld();
         }
 
         return log;
