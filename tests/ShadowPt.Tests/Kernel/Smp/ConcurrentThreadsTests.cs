@@ -22,7 +22,7 @@ public sealed class ConcurrentThreadsTests
     /// <summary>The start of the initial stack: accesses just below it grow the stack.</summary>
     private const ulong StackStart = 0x7ffffffff000 - (33 * Page);
 
-    private const int SeedCount = 150;
+    private const int SeedCount = 300;
 
     /// <summary>Operations per thread script.</summary>
     private const int OpsPerThread = 24;
