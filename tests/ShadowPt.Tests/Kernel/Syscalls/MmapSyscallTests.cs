@@ -92,6 +92,7 @@ public sealed class MmapSyscallTests
         long ret = sim.Sys(pid, cpu, new MmapCall(a + Page, Page, Prot.Read | Prot.Write, PrivateAnon | MapFlags.Fixed));
 
         Assert.Equal((long)(a + Page).Value, ret);
+        Assert.Contains((a.Value, a.Value + (3 * Page)), sim.Vmas(pid)); // vma_merge_new_range merges all three again
         Assert.False(sim.State.Frames.IsAllocated(middle));
         Assert.Equal(allocated - 1, sim.State.Frames.AllocatedCount);
         Assert.True(sim.PteOf(pid, a + Page).IsNone);
