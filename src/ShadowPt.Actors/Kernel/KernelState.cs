@@ -133,6 +133,9 @@ public sealed partial class KernelState
         return ptl;
     }
 
+    /// <summary>The split PTE locks that exist now (for checks at quiescent points: none may be held).</summary>
+    internal IReadOnlyCollection<Spinlock> PageTableLocks => _ptls.Values;
+
     /// <summary>Drops the lock of a PTE page that was freed; it must not be held.</summary>
     public void ForgetPtl(PtePageId page)
     {

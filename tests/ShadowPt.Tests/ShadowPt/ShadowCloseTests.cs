@@ -98,7 +98,9 @@ public sealed class ShadowCloseTests
         {
             if (!w.State.Task(pid).Exited)
             {
-                w.Do(TargetCpu, pid, new SyscallOp(new ExitCall(0)));
+                // A task runs where it is current (it never slept to migrate), else on the target's CPU.
+                int cpu = w.State.PerCpu.FirstOrDefault(c => c.CurrentPid == pid)?.Cpu.Value ?? TargetCpu;
+                w.Do(cpu, pid, new SyscallOp(new ExitCall(0)));
             }
         }
 

@@ -28,6 +28,9 @@ public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : 
 {
     public static UserResult Returned(long ret) => new(ret, false, 0, false);
 
+    /// <summary>The answer to any request of a task that has exited: -ESRCH, and dead.</summary>
+    public static UserResult Dead { get; } = new(-(long)Errno.ESRCH, false, 0, true);
+
     /// <summary>The 8-byte value a <see cref="WordAccessOp"/> load returned.</summary>
     public ulong Word { get; init; }
 

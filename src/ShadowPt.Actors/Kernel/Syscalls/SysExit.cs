@@ -62,9 +62,10 @@ public static partial class Syscalls
         await k.MmapWriteLock(mm);
         VmArea[] vmas = await k.Mem("exit_mmap", s => s.Mm(mm).Vmas.RemoveAll().ToArray());
         var gather = new List<Pfn>();
+        bool cleared = false;
         foreach (VmArea vma in vmas)
         {
-            await ZapVmaRange(k, mm, vma.Range, gather);
+            cleared |= await ZapVmaRange(k, mm, vma.Range, gather);
         }
 
         List<Pfn> tables = await k.Mem("free_pgtables (exit)", s =>
@@ -75,7 +76,7 @@ public static partial class Syscalls
             return unhooked;
         });
         var whole = new AddrRange(VirtAddr.Zero, new VirtAddr(PageGeometry.TaskSizeMax));
-        await TlbFinishMmu(k, mm, whole, gather, tables, vmas);
+        await TlbFinishMmu(k, mm, whole, cleared, gather, tables, vmas);
         k.MmapWriteUnlock(mm);
     }
 
