@@ -37,7 +37,7 @@ internal static class Cli
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is UsageException or ScheduleFormatException or ScheduleDivergedException)
+        catch (Exception e) when (e is UsageException or ScheduleFormatException or ScheduleDivergedException or Scenarios.ScenarioFormatException)
         {
             stderr.WriteLine($"shadowpt: {e.Message}");
             return ExitCodes.BadInput;

@@ -31,11 +31,17 @@ public sealed class CpuActor : ReceiveActor
 
     private async ActorTask RunUserRequest(UserRequest request)
     {
-        await ContextSwitch(request.Pid);
+        if (!await ContextSwitch(request.Pid))
+        {
+            Sender.Tell(UserResult.Dead); // an exited task never runs again: no access, no syscall
+            return;
+        }
+
         UserResult result = request.Op switch
         {
             SyscallOp s => await Syscalls.Run(_k, s.Call),
             AccessOp a => await Access(a),
+            WordAccessOp w => await AccessWord(w),
             SleepOp => await SwitchToIdle(),
             _ => throw new KernelBugException($"unknown user operation {request.Op}"),
         };
@@ -60,23 +66,53 @@ public sealed class CpuActor : ReceiveActor
         return outcome.Segv ? await Syscalls.ForceSigsegv(_k) : UserResult.Accessed(outcome.Value);
     }
 
+    private async ActorTask<UserResult> AccessWord(WordAccessOp access)
+    {
+        if (_k.CurrentMm is null)
+        {
+            return new UserResult(0, false, 0, true);
+        }
+
+        (AccessOutcome outcome, ulong word) = await UserAccess.ExecuteWord(_k, access.Address, access.Write, access.Value);
+        if (outcome.Oom)
+        {
+            await Syscalls.DoExit(_k, 137);
+            return new UserResult(0, false, 0, true);
+        }
+
+        return outcome.Segv ? await Syscalls.ForceSigsegv(_k) : new UserResult(0, false, (byte)word, false) { Word = word };
+    }
+
     /// <summary>
     /// context_switch → switch_mm_irqs_off: leave the previous mm (clearing this CPU from its
     /// mm_cpumask unless it is the same mm), join the next one's mm_cpumask, and flush its
-    /// translations if flushes happened while this CPU was not told (lazy or away).
+    /// translations if flushes happened while this CPU was not told (lazy or away). False, with
+    /// nothing switched, when the task has exited. A task runs on one CPU at a time: to move to
+    /// another CPU it must first sleep (or exit) on the one it ran on.
     /// </summary>
-    private async ActorTask ContextSwitch(int pid)
+    private async ActorTask<bool> ContextSwitch(int pid)
     {
         if (_k.CurrentPid == pid)
         {
-            return;
+            return true;
         }
 
         CpuId cpu = _k.Cpu;
-        (MmId? mm, long gen) = await _k.Mem("context_switch", s =>
+        (bool alive, MmId? mm, long gen) = await _k.Mem("context_switch", s =>
         {
+            TaskStruct task = s.Task(pid);
+            if (task.Exited)
+            {
+                return (false, (MmId?)null, 0L);
+            }
+
+            if (s.PerCpu.Any(c => c.Cpu != cpu && c.CurrentPid == pid))
+            {
+                throw Bug.Fail($"{task} switched in on {cpu} while it is current on another CPU");
+            }
+
             PerCpuState pcs = s.PerCpu[cpu.Value];
-            MmStruct? next = s.Task(pid).Mm;
+            MmStruct? next = task.Mm;
             if (pcs.LoadedMm is MmId prev && (next is null || prev != next.Id))
             {
                 s.FindMm(prev)?.CpumaskClearCpu(cpu);
@@ -86,14 +122,21 @@ public sealed class CpuActor : ReceiveActor
             pcs.IsLazy = false;
             pcs.LoadedMm = next?.Id;
             next?.CpumaskSetCpu(cpu);
-            return (next?.Id, next?.TlbGen ?? 0);
+            return (true, next?.Id, next?.TlbGen ?? 0);
         });
+        if (!alive)
+        {
+            return false;
+        }
+
         _k.CurrentPid = pid;
         _k.CurrentMm = mm;
         if (mm is MmId loaded)
         {
             _k.SyncTlbGen(loaded, gen);
         }
+
+        return true;
     }
 
     /// <summary>schedule() to the idle task: enter lazy TLB mode, keeping the mm loaded and in mm_cpumask.</summary>

@@ -25,8 +25,19 @@ public sealed class ProcessActor : ReceiveActor
     /// <summary>Address of each label this process knows.</summary>
     private readonly Dictionary<string, VirtAddr> _labels;
 
-    public ProcessActor(Machine machine, ProcessProgram program, ProcessId me, int pid, int cpu, IReadOnlyDictionary<string, VirtAddr> labels)
+    /// <summary>Fixed addresses for labels that must land somewhere known (mapped with MAP_FIXED_NOREPLACE); null: the kernel chooses.</summary>
+    private readonly IReadOnlyDictionary<string, VirtAddr>? _placement;
+
+    /// <summary>Whether the process calls exit() after its last step (the root otherwise stays alive, idle).</summary>
+    private readonly bool _exitAtEnd;
+
+    /// <summary>The program break, once known.</summary>
+    private VirtAddr? _brk;
+
+    public ProcessActor(Machine machine, ProcessProgram program, ProcessId me, int pid, int cpu, IReadOnlyDictionary<string, VirtAddr> labels, IReadOnlyDictionary<string, VirtAddr>? placement = null, bool exitAtEnd = false)
     {
+        _placement = placement;
+        _exitAtEnd = exitAtEnd;
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(program);
         _machine = machine;
@@ -59,8 +70,14 @@ public sealed class ProcessActor : ReceiveActor
             UserResult result = await Run(step);
             if (result.Killed || step is ExitStep)
             {
-                break;
+                Context.Parent?.Tell(new ProcessExited(_me, _pid), Self);
+                return;
             }
+        }
+
+        if (_exitAtEnd)
+        {
+            await Request(new SyscallOp(new ExitCall(0)));
         }
 
         Context.Parent?.Tell(new ProcessExited(_me, _pid), Self);
@@ -68,7 +85,22 @@ public sealed class ProcessActor : ReceiveActor
 
     private async ActorTask<UserResult> Run(ProgramStep step)
     {
+        if (step is BrkStep brk)
+        {
+            _brk ??= new VirtAddr((ulong)(await Request(new SyscallOp(new BrkCall(VirtAddr.Zero)))).Ret);
+            long target = (long)_brk.Value.Value + (brk.Pages * (long)PageGeometry.PageSize);
+            UserResult moved = await Request(new SyscallOp(new BrkCall(new VirtAddr((ulong)Math.Max(0, target)))));
+            _brk = new VirtAddr((ulong)moved.Ret);
+            return moved;
+        }
+
         UserResult result = await Request(ToUserOp(step));
+        if (step is ExecveStep && result.Ret == 0)
+        {
+            _labels.Clear();
+            _brk = null;
+        }
+
         switch (step)
         {
             case MmapStep m when result.Ret > 0:
@@ -78,8 +110,9 @@ public sealed class ProcessActor : ReceiveActor
                 int childPid = (int)result.Ret;
                 int childCpu = fork.Child.Value % _machine.Cpus.Count;
                 IReadOnlyDictionary<string, VirtAddr> inherited = _labels;
+                IReadOnlyDictionary<string, VirtAddr>? placement = _placement;
                 IActorRef child = Context.ActorOf(
-                    Props.Create(() => new ProcessActor(_machine, _program, fork.Child, childPid, childCpu, inherited)),
+                    Props.Create(() => new ProcessActor(_machine, _program, fork.Child, childPid, childCpu, inherited, placement, false)),
                     fork.Child.ToString());
                 child.Tell(Start.Instance, Self);
                 break;
@@ -93,6 +126,8 @@ public sealed class ProcessActor : ReceiveActor
 
     private UserOp ToUserOp(ProgramStep step) => step switch
     {
+        MmapStep m when _placement?.TryGetValue(m.Label, out VirtAddr fixedAt) == true =>
+            new SyscallOp(new MmapCall(fixedAt, Bytes(m.Pages), m.Prot, m.Flags | MapFlags.FixedNoReplace)),
         MmapStep m => new SyscallOp(new MmapCall(VirtAddr.Zero, Bytes(m.Pages), m.Prot, m.Flags)),
         MunmapStep m => new SyscallOp(new MunmapCall(At(m.Label, m.PageOffset), Bytes(m.Pages))),
         MprotectStep m => new SyscallOp(new MprotectCall(At(m.Label, m.PageOffset), Bytes(m.Pages), m.Prot)),
@@ -103,6 +138,7 @@ public sealed class ProcessActor : ReceiveActor
         WriteStep w => new AccessOp(At(w.Label, w.PageOffset), true, w.Value),
         ForkStep => new SyscallOp(new ForkCall()),
         ExitStep => new SyscallOp(new ExitCall(0)),
+        ExecveStep => new SyscallOp(new ExecveCall(_program.Name)),
         _ => throw new NotSupportedException($"step {step.Text} has no simulator form"),
     };
 

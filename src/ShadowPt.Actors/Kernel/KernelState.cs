@@ -24,6 +24,9 @@ public sealed partial class KernelState
     /// <summary>Tasks in creation order, pid N at index N - 1; exited tasks stay (as zombies) for their exit code.</summary>
     private readonly List<TaskStruct> _tasks = new();
 
+    /// <summary>State of subsystems built on the kernel (the shadow page table's), by type.</summary>
+    private readonly Dictionary<Type, object> _extensions = new();
+
     /// <summary>Split PTE locks by PTE page, created when first taken (pte_lockptr).</summary>
     private readonly Dictionary<PtePageId, Spinlock> _ptls = new();
 
@@ -111,6 +114,19 @@ public sealed partial class KernelState
 
     public TaskStruct? FindTask(int pid) => (uint)(pid - 1) < (uint)_tasks.Count ? _tasks[pid - 1] : null;
 
+    /// <summary>The state a subsystem keeps in the kernel, created on first use.</summary>
+    public T Extension<T>()
+        where T : class, new()
+    {
+        if (!_extensions.TryGetValue(typeof(T), out object? state))
+        {
+            state = new T();
+            _extensions.Add(typeof(T), state);
+        }
+
+        return (T)state;
+    }
+
     /// <summary>pte_lockptr: the split lock of a PTE page.</summary>
     public Spinlock PteLockptr(PtePageId page)
     {
@@ -122,6 +138,9 @@ public sealed partial class KernelState
 
         return ptl;
     }
+
+    /// <summary>The split PTE locks that exist now (for checks at quiescent points: none may be held).</summary>
+    internal IReadOnlyCollection<Spinlock> PageTableLocks => _ptls.Values;
 
     /// <summary>Drops the lock of a PTE page that was freed; it must not be held.</summary>
     public void ForgetPtl(PtePageId page)

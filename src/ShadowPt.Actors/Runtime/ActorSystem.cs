@@ -126,6 +126,32 @@ public sealed class ActorSystem : IDisposable
         return promise.Task;
     }
 
+    /// <summary>Ends the run with <paramref name="violation"/> (a checker's verdict); the first violation of a run wins.</summary>
+    public void ReportViolation(Violation violation)
+    {
+        ArgumentNullException.ThrowIfNull(violation);
+        switch (Dispatcher)
+        {
+            case DeterministicScheduler d:
+                d.Fail(violation);
+                break;
+            case ThreadedScheduler t:
+                t.Fail(violation);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Called each time the deterministic run reaches a quiescent point (nothing ready), before time
+    /// advances and at the end: the place for checkers of model invariants. Observers must not send.
+    /// </summary>
+    public void AddQuiescentObserver(Action observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        DeterministicScheduler d = Deterministic;
+        d.QuiescentObserver += observer;
+    }
+
     /// <summary>Runs until nothing is left to deliver or a violation (deterministic only).</summary>
     public RunOutcome Run() => Deterministic.Run(null, long.MaxValue);
 

@@ -11,8 +11,8 @@ public sealed record RunOptions
     /// <summary>The seed; null takes the scenario's default.</summary>
     public ulong? Seed { get; init; }
 
-    /// <summary>random or pct.</summary>
-    public string Strategy { get; init; } = "random";
+    /// <summary>random or pct; null takes the scenario's, else random.</summary>
+    public string? Strategy { get; init; }
 
     /// <summary>PCT depth: the number of ordering constraints a bug needs, plus one change point less.</summary>
     public int PctDepth { get; init; } = 3;
@@ -20,7 +20,10 @@ public sealed record RunOptions
     /// <summary>Run length PCT spreads its change points over; null measures it with a calibration run.</summary>
     public long? PctStepsEstimate { get; init; }
 
-    public long StepsMax { get; init; } = 1_000_000;
+    /// <summary>The run's bound on deliveries; null takes the scenario's, else <see cref="StepsMaxDefault"/>.</summary>
+    public long? StepsMax { get; init; }
+
+    public const long StepsMaxDefault = 1_000_000;
 
     public ILogger? Logger { get; init; }
 }

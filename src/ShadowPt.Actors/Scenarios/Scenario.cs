@@ -11,11 +11,20 @@ public abstract class Scenario
     /// <summary>Name on the command line; letters, digits and '-'.</summary>
     public abstract string Name { get; }
 
+    /// <summary>What names this scenario to <c>shadowpt run</c> and in saved schedules: a built-in's name or a file's full path.</summary>
+    public virtual string Reference => Name;
+
     /// <summary>One line for <c>shadowpt scenarios</c>.</summary>
     public abstract string Summary { get; }
 
     /// <summary>The seed a run uses when none is given.</summary>
     public virtual ulong DefaultSeed => 1;
+
+    /// <summary>The strategy a run uses when the command line names none; null for the runner's default.</summary>
+    public virtual string? DefaultStrategy => null;
+
+    /// <summary>The steps bound a run uses when the command line names none; null for the runner's default.</summary>
+    public virtual long? DefaultStepsMax => null;
 
     /// <summary>A hash of the scenario's definition when it comes from a file; null for built-ins.</summary>
     public virtual string? ContentHash => null;

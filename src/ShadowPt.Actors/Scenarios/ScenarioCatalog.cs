@@ -11,7 +11,8 @@ public static class ScenarioCatalog
     /// <summary>Name and factory of every built-in, in the order <c>shadowpt scenarios</c> lists them.</summary>
     private static readonly (string Name, Func<Scenario> Create)[] BuiltIns =
     [
-        (DefaultName, () => new CounterScenario(DefaultName, locked: true, workers: 4, rounds: 3)),
+        (DefaultName, () => ShadowPtScenario.Default(DefaultName)),
+        ("shadowpt", () => ShadowPtScenario.Default("shadowpt")),
         ("counter", () => new CounterScenario("counter", locked: true, workers: 4, rounds: 3)),
         ("lost-update", () => new CounterScenario("lost-update", locked: false, workers: 2, rounds: 2)),
         ("pingpong", () => new PingPongScenario(pairs: 4, volleys: 16)),

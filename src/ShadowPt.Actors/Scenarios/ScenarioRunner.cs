@@ -13,13 +13,15 @@ public static class ScenarioRunner
         ArgumentNullException.ThrowIfNull(options);
         Scenario scenario = scenarioFactory();
         ulong seed = options.Seed ?? scenario.DefaultSeed;
-        SchedulingStrategy strategy = options.Strategy switch
+        long stepsMax = options.StepsMax ?? scenario.DefaultStepsMax ?? RunOptions.StepsMaxDefault;
+        string name = options.Strategy ?? scenario.DefaultStrategy ?? "random";
+        SchedulingStrategy strategy = name switch
         {
             "random" => new RandomStrategy(seed),
-            "pct" => new PctStrategy(seed, options.PctDepth, options.PctStepsEstimate ?? Calibrate(scenarioFactory, seed, options)),
-            _ => throw new ArgumentException($"unknown strategy '{options.Strategy}' (expected one of: {string.Join(", ", RunOptions.StrategyNames)})", nameof(options)),
+            "pct" => new PctStrategy(seed, options.PctDepth, options.PctStepsEstimate ?? Calibrate(scenarioFactory, seed, stepsMax)),
+            _ => throw new ArgumentException($"unknown strategy '{name}' (expected one of: {string.Join(", ", RunOptions.StrategyNames)})", nameof(options)),
         };
-        return Execute(scenario, strategy, seed, options.StepsMax, options.Logger);
+        return Execute(scenario, strategy, seed, stepsMax, options.Logger);
     }
 
     /// <summary>Replays <paramref name="schedule"/>; throws <see cref="ScheduleDivergedException"/> when it does not fit the scenario.</summary>
@@ -54,7 +56,7 @@ public static class ScenarioRunner
         }
 
         string result = violation?.Kind ?? "ok";
-        Schedule schedule = system.CaptureSchedule(scenario.Name, scenario.ContentHash, seed) with { Result = result };
+        Schedule schedule = system.CaptureSchedule(scenario.Reference, scenario.ContentHash, seed) with { Result = result };
         return new RunReport
         {
             Scenario = scenario.Name,
@@ -73,10 +75,10 @@ public static class ScenarioRunner
     }
 
     /// <summary>The length of a random run with the same seed: what PCT spreads its change points over.</summary>
-    private static long Calibrate(Func<Scenario> scenarioFactory, ulong seed, RunOptions options)
+    private static long Calibrate(Func<Scenario> scenarioFactory, ulong seed, long stepsMax)
     {
         Scenario scenario = scenarioFactory();
-        using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, new RandomStrategy(seed), new RuntimeLimits { StepsMax = options.StepsMax });
+        using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, new RandomStrategy(seed), new RuntimeLimits { StepsMax = stepsMax });
         scenario.Setup(system);
         system.Run();
         return Math.Max(1, system.Steps);

@@ -12,11 +12,11 @@ internal static class RunCommand
     {
         var scenario = new Argument<string>("SCENARIO")
         {
-            Description = "A built-in scenario (see 'shadowpt scenarios').",
+            Description = "A built-in scenario (see 'shadowpt scenarios') or a scenario file (JSON, see config/scenarios).",
             DefaultValueFactory = _ => ScenarioCatalog.DefaultName,
         };
         var seed = new Option<ulong?>("--seed") { Description = "Seed of the strategy (default: the scenario's).", HelpName = "N" };
-        var strategy = new Option<string>("--strategy") { Description = "Scheduling strategy.", DefaultValueFactory = _ => "random" };
+        var strategy = new Option<string?>("--strategy") { Description = "Scheduling strategy (default: the scenario's, else random)." };
         strategy.AcceptOnlyFromAmong([.. RunOptions.StrategyNames]);
         var pctDepth = new Option<int>("--pct-depth") { Description = "PCT depth: priority change points plus one.", DefaultValueFactory = _ => 3, HelpName = "D" };
         pctDepth.Validators.Add(r =>
@@ -27,10 +27,10 @@ internal static class RunCommand
                 r.AddError($"--pct-depth must be from 1 to {Runtime.Strategies.PctStrategy.DepthMax}");
             }
         });
-        var stepsMax = new Option<long>("--steps-max") { Description = "Most deliveries in the run; reaching it is a bound-exceeded violation.", DefaultValueFactory = _ => 1_000_000, HelpName = "N" };
+        var stepsMax = new Option<long?>("--steps-max") { Description = "Most deliveries in the run (default: the scenario's, else 1000000); reaching it is a bound-exceeded violation.", HelpName = "N" };
         stepsMax.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<long>() < 1)
+            if (r.GetValueOrDefault<long?>() < 1)
             {
                 r.AddError("--steps-max must be at least 1");
             }
@@ -50,7 +50,7 @@ internal static class RunCommand
             var options = new RunOptions
             {
                 Seed = parsed.GetValue(seed),
-                Strategy = parsed.GetValue(strategy)!,
+                Strategy = parsed.GetValue(strategy),
                 PctDepth = parsed.GetValue(pctDepth),
                 StepsMax = parsed.GetValue(stepsMax),
                 Logger = loggers.CreateLogger("ShadowPt.Runtime"),
@@ -68,17 +68,20 @@ internal static class RunCommand
         return logLevel;
     }
 
-    /// <summary>The built-in named <paramref name="name"/>, or a usage error that says what exists.</summary>
+    /// <summary>The built-in named <paramref name="name"/>, or the scenario file at that path, or a usage error that says what exists.</summary>
     public static Func<Scenario> ResolveScenario(string name)
     {
-        if (ScenarioCatalog.TryCreate(name) is null)
+        if (ScenarioCatalog.TryCreate(name) is not null)
         {
-            string why = File.Exists(name)
-                ? $"'{name}' is a file, but scenario files are not supported by this version; name a built-in scenario"
-                : $"no built-in scenario is named '{name}'";
-            throw new UsageException($"{why} (built-ins: {string.Join(", ", ScenarioCatalog.Names)})");
+            return () => ScenarioCatalog.TryCreate(name)!;
         }
 
-        return () => ScenarioCatalog.TryCreate(name)!;
+        if (File.Exists(name))
+        {
+            ScenarioDefinition definition = ScenarioFile.Load(name); // validated once, up front
+            return () => new Scenarios.BuiltIn.ShadowPtScenario(definition);
+        }
+
+        throw new UsageException($"no built-in scenario is named '{name}' and there is no such file (built-ins: {string.Join(", ", ScenarioCatalog.Names)})");
     }
 }

@@ -7,7 +7,8 @@ public static partial class Fault
 {
     /// <summary>
     /// do_fault: do_read_fault maps the page-cache page, do_cow_fault (a write to a private file
-    /// mapping) maps a private copy, do_shared_fault maps the page-cache page writable.
+    /// mapping) maps a private copy, do_shared_fault maps the page-cache page writable. A page past
+    /// the end of the file is VM_FAULT_SIGBUS.
     /// We enter with mmap_lock held for read, no PTE lock; return the same way.
     /// </summary>
     public static async ActorTask<VmFault> DoFault(KernelContext k, VmArea vma, VirtAddr page, PtePageId table, FaultFlags flags)
@@ -17,6 +18,11 @@ public static partial class Fault
         bool write = (flags & FaultFlags.Write) != 0;
         bool cow = write && (vma.VmFlags & VmFlags.Shared) == 0;
         ulong pgoff = vma.LinearPageIndex(page);
+        if (pgoff >= (ulong)file.SizePages)
+        {
+            return VmFault.Sigbus; // filemap_fault / shmem_fault: the page lies beyond i_size
+        }
+
         string who = k.Label(cow ? "do_cow_fault" : write ? "do_shared_fault" : "do_read_fault");
         if (cow)
         {

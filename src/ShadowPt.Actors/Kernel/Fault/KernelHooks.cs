@@ -20,4 +20,10 @@ public class KernelHooks
 
     /// <summary>The fault path mapped a page at <paramref name="address"/>. Caller holds mmap_lock for read and the PTE lock.</summary>
     public virtual ActorTask PteMapped(KernelContext k, MmId mm, VirtAddr address) => ActorTask.CompletedTask;
+
+    /// <summary>Task <paramref name="pid"/> begins do_exit, its mm still intact. No locks held.</summary>
+    public virtual ActorTask TaskExiting(KernelContext k, int pid) => ActorTask.CompletedTask;
+
+    /// <summary>Task <paramref name="pid"/> replaced <paramref name="oldMm"/> by <paramref name="newMm"/> (execve), before the old one is released. No locks held.</summary>
+    public virtual ActorTask Exec(KernelContext k, int pid, MmId oldMm, MmId newMm) => ActorTask.CompletedTask;
 }

@@ -10,16 +10,29 @@ namespace ShadowPt.Kernel;
 /// </summary>
 public static class UserAccess
 {
-    /// <summary>Executes the access; a SIGSEGV (or an OOM kill) is in the outcome, not an exception.</summary>
+    /// <summary>Executes a one-byte access; a SIGSEGV (or an OOM kill) is in the outcome, not an exception.</summary>
     public static async ActorTask<AccessOutcome> Execute(KernelContext k, VirtAddr address, bool write, byte value)
+    {
+        (AccessOutcome outcome, _) = await ExecuteSized(k, address, write, value, 1);
+        return outcome;
+    }
+
+    /// <summary>Executes an aligned 8-byte access; the loaded word is returned beside the outcome.</summary>
+    public static ActorTask<(AccessOutcome Outcome, ulong Word)> ExecuteWord(KernelContext k, VirtAddr address, bool write, ulong value)
+    {
+        Bug.On((address.Value & 7) != 0, $"unaligned 8-byte access at {address}");
+        return ExecuteSized(k, address, write, value, 8);
+    }
+
+    private static async ActorTask<(AccessOutcome Outcome, ulong Word)> ExecuteSized(KernelContext k, VirtAddr address, bool write, ulong value, int size)
     {
         MmId mm = k.Mm;
         for (int attempt = 0; attempt <= Fault.FaultRetriesMax; attempt++)
         {
-            (bool done, byte read) = await TryAccess(k, mm, address, write, value);
+            (bool done, ulong read) = await TryAccess(k, mm, address, write, value, size);
             if (done)
             {
-                return new AccessOutcome(false, read, false);
+                return (new AccessOutcome(false, (byte)read, false), read);
             }
 
             // #PF: the CPU drops the faulting translation, then the kernel handles the fault.
@@ -27,12 +40,12 @@ public static class UserAccess
             VmFault fault = await Fault.DoUserAddrFault(k, address, write);
             if ((fault & VmFault.Sigsegv) != 0 || (fault & VmFault.Sigbus) != 0)
             {
-                return AccessOutcome.Sigsegv;
+                return (AccessOutcome.Sigsegv, 0);
             }
 
             if ((fault & VmFault.Oom) != 0)
             {
-                return new AccessOutcome(false, 0, true);
+                return (new AccessOutcome(false, 0, true), 0);
             }
         }
 
@@ -40,7 +53,7 @@ public static class UserAccess
     }
 
     /// <summary>One attempt of the instruction with interrupts held off: (true, value) when it completed.</summary>
-    private static async ActorTask<(bool Done, byte Value)> TryAccess(KernelContext k, MmId mm, VirtAddr address, bool write, byte value)
+    private static async ActorTask<(bool Done, ulong Value)> TryAccess(KernelContext k, MmId mm, VirtAddr address, bool write, ulong value, int size)
     {
         k.Actor.InterruptsDisabled = true;
         try
@@ -54,19 +67,19 @@ public static class UserAccess
                     return (false, 0);
                 }
 
-                byte got = await k.Mem(write ? "store (tlb hit)" : "load (tlb hit)", s => AccessFrame(s, hit.Pfn, offset, write, value, who));
+                ulong got = await k.Mem(write ? "store (tlb hit)" : "load (tlb hit)", s => AccessFrame(s, hit.Pfn, offset, write, value, size, who));
                 return (true, got);
             }
 
             // TLB miss: the page walker reads the PTE, sets accessed (and dirty) as hardware does, and the access proceeds.
-            (bool ok, Pfn pfn, bool writable, byte result) = await k.Mem(write ? "page walk + store" : "page walk + load", s =>
+            (bool ok, Pfn pfn, bool writable, ulong result) = await k.Mem(write ? "page walk + store" : "page walk + load", s =>
             {
                 PageTable pgd = s.Mm(mm).Pgd;
                 VirtAddr page = address.PageAlignDown();
                 Pte pte = pgd.GetPte(page);
                 if (!pte.IsPresent || !pte.IsUser || (write && !pte.IsWrite))
                 {
-                    return (false, default(Pfn), false, (byte)0);
+                    return (false, default(Pfn), false, 0UL);
                 }
 
                 Pte updated = write ? pte.PteMkYoung().PteMkDirty() : pte.PteMkYoung();
@@ -75,7 +88,7 @@ public static class UserAccess
                     pgd.SetPteAt(page, updated);
                 }
 
-                return (true, pte.Pfn, pte.IsWrite, AccessFrame(s, pte.Pfn, offset, write, value, who));
+                return (true, pte.Pfn, pte.IsWrite, AccessFrame(s, pte.Pfn, offset, write, value, size, who));
             });
             if (!ok)
             {
@@ -92,12 +105,23 @@ public static class UserAccess
     }
 
     /// <summary>The memory access proper: a freed frame is a use after free and throws with its history.</summary>
-    private static byte AccessFrame(KernelState s, Pfn pfn, int offset, bool write, byte value, string who)
+    private static ulong AccessFrame(KernelState s, Pfn pfn, int offset, bool write, ulong value, int size, string who)
     {
+        if (size == 8)
+        {
+            if (write)
+            {
+                s.Frames.WriteU64(pfn, offset, value, s.Who(who));
+                return value;
+            }
+
+            return s.Frames.ReadU64(pfn, offset, s.Who(who));
+        }
+
         Span<byte> one = stackalloc byte[1];
         if (write)
         {
-            one[0] = value;
+            one[0] = (byte)value;
             s.Frames.WriteBytes(pfn, offset, one, s.Who(who));
             return value;
         }

@@ -61,3 +61,43 @@ public static class RemapPfn
         return Errno.None;
     }
 }
+
+/// <summary>Remapping frames that are not physically contiguous, one PTE each (alloc_pages_exact gives contiguous frames; our allocator need not).</summary>
+public static class RemapPfns
+{
+    /// <summary>
+    /// Like <see cref="RemapPfn.RemapPfnRange"/> over exactly the VMA at <paramref name="addr"/>, mapping
+    /// <paramref name="pfns"/> in order. The VMA must span exactly the frames' pages.
+    /// </summary>
+    public static Errno RemapPfnList(MmStruct mm, VirtAddr addr, IReadOnlyList<Pfn> pfns, Provenance who)
+    {
+        ArgumentNullException.ThrowIfNull(mm);
+        ArgumentNullException.ThrowIfNull(pfns);
+        Bug.On(pfns.Count == 0 || (ulong)pfns.Count > RemapPfn.PagesMax, "RemapPfnList: bad frame count");
+        int index = mm.Vmas.FindVmaIndex(addr);
+        VirtAddr end = addr + ((ulong)pfns.Count << PageGeometry.PageShift);
+        if (index >= mm.Vmas.Count || mm.Vmas[index].VmStart != addr || mm.Vmas[index].VmEnd != end)
+        {
+            return Errno.EINVAL;
+        }
+
+        VmArea vma = mm.Vmas[index];
+        mm.Vmas.ReplaceAt(index, new VmArea(vma.VmStart, vma.VmEnd, vma.VmFlags | RemapPfn.RemapFlags, pfns[0].Value, vma.VmFile, vma.AnonVma));
+        PgProt prot = mm.Vmas[index].PageProt;
+        for (int i = 0; i < pfns.Count; i++)
+        {
+            VirtAddr address = addr + ((ulong)i << PageGeometry.PageShift);
+            if (mm.Pgd.PteAlloc(address, who) is null)
+            {
+                return Errno.ENOMEM;
+            }
+
+            Bug.On(!mm.Pgd.GetPte(address).IsNone, "remap_pte_range: PTE already in use");
+            mm.Pgd.SetPteAt(address, Pte.MkPte(pfns[i], prot).PteMkSpecial());
+        }
+
+        return Errno.None;
+    }
+
+
+}

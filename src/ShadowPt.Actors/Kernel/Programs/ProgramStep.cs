@@ -126,3 +126,15 @@ public sealed record ExitStep : ProgramStep
 {
     public override string Text => "exit()";
 }
+
+/// <summary>execve(): the process gets a fresh address space (a stack only); its labels no longer point anywhere.</summary>
+public sealed record ExecveStep : ProgramStep
+{
+    public override string Text => "execve()";
+}
+
+/// <summary>brk(current + pages): grows (positive) or shrinks (negative) the heap by whole pages.</summary>
+public sealed record BrkStep(int Pages) : ProgramStep
+{
+    public override string Text => string.Create(CultureInfo.InvariantCulture, $"brk({Pages:+0;-0} pages)");
+}

@@ -120,6 +120,9 @@ internal sealed class ProgramValidator
             case ForkStep fork:
                 CheckFork(where, p, fork);
                 break;
+            case ExecveStep:
+            case BrkStep:
+                break;
             case ExitStep:
                 if (p == 0)
                 {

@@ -67,6 +67,9 @@ public sealed record AccessOp(VirtAddr Address, bool Write, byte Value) : UserOp
     }
 }
 
+/// <summary>An aligned 8-byte user load or store (a single instruction: no tearing).</summary>
+public sealed record WordAccessOp(VirtAddr Address, bool Write, ulong Value) : UserOp;
+
 /// <summary>The task sleeps (think time): the CPU switches to its idle task, lazily keeping the mm loaded.</summary>
 public sealed record SleepOp : UserOp;
 
@@ -86,6 +89,12 @@ public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : 
 
     /// <summary>A user access completed with <paramref name="value"/>; shared instances, as one is returned per access.</summary>
     public static UserResult Accessed(byte value) => AccessResults[value];
+
+    /// <summary>The answer to any request of a task that has exited: -ESRCH, and dead.</summary>
+    public static UserResult Dead { get; } = new(-(long)Errno.ESRCH, false, 0, true);
+
+    /// <summary>The 8-byte value a <see cref="WordAccessOp"/> load returned.</summary>
+    public ulong Word { get; init; }
 
     public ulong TraceFingerprint => (ulong)Ret ^ ((ulong)Value << 48) ^ (Segv ? 1UL << 62 : 0) ^ (Killed ? 1UL << 63 : 0);
 }

@@ -46,23 +46,33 @@ public sealed partial class KernelContext
     public ActorTask FlushTlbMm(MmId mm, bool freedTables) =>
         FlushTlbMmRange(mm, new AddrRange(VirtAddr.Zero, new VirtAddr(PageGeometry.TaskSizeMax)), freedTables);
 
-    /// <summary>flush_tlb_func on this CPU: drop the translations and note the generation.</summary>
+    /// <summary>
+    /// flush_tlb_func on this CPU: drop the translations and note the generation. A range flush is
+    /// enough only when it is the one flush this CPU is missing (generation n to n + 1); a CPU that
+    /// also missed earlier flushes (a lazy CPU skipped by them) flushes the whole mm, or the entries
+    /// those flushes removed would survive while its generation says it is up to date.
+    /// </summary>
+    /// <remarks>arch/x86/mm/tlb.c flush_tlb_func: partial flush only if f->new_tlb_gen == local_tlb_gen + 1.</remarks>
     public void FlushLocal(MmId mm, AddrRange range, bool fullMm, long gen)
     {
-        if (fullMm)
+        long seen = _localTlbGen.GetValueOrDefault(mm);
+        if (fullMm || gen > seen + 1)
         {
             Tlb.FlushMm(mm);
         }
         else
         {
-            Tlb.FlushRange(mm, range);
+            Tlb.FlushRange(mm, range); // gen <= seen: already covered; flushing again is harmless
         }
 
-        if (!_localTlbGen.TryGetValue(mm, out long seen) || seen < gen)
+        if (gen > seen)
         {
             _localTlbGen[mm] = gen;
         }
     }
+
+    /// <summary>The flush generation of <paramref name="mm"/> this CPU's TLB is up to date with; null when it never loaded the mm.</summary>
+    internal long? LocalTlbGen(MmId mm) => _localTlbGen.TryGetValue(mm, out long gen) ? gen : null;
 
     /// <summary>switch_mm_irqs_off's check: flush <paramref name="mm"/> when flushes happened while this CPU was not told.</summary>
     internal void SyncTlbGen(MmId mm, long gen)

@@ -14,6 +14,7 @@ public static partial class Syscalls
         int pid = k.CurrentPid;
         MmId? mm = k.CurrentMm;
         CpuId cpu = k.Cpu;
+        await k.VmaHooks.TaskExiting(k, pid);
         bool lastUser = await k.Mem("exit_mm", s =>
         {
             TaskStruct task = s.Task(pid);
@@ -61,9 +62,10 @@ public static partial class Syscalls
         await k.MmapWriteLock(mm);
         VmArea[] vmas = await k.Mem("exit_mmap", s => s.Mm(mm).Vmas.RemoveAll().ToArray());
         var gather = new List<Pfn>();
+        bool cleared = false;
         foreach (VmArea vma in vmas)
         {
-            await ZapVmaRange(k, mm, vma.Range, gather);
+            cleared |= await ZapVmaRange(k, mm, vma.Range, gather);
         }
 
         List<Pfn> tables = await k.Mem("free_pgtables (exit)", s =>
@@ -74,7 +76,7 @@ public static partial class Syscalls
             return unhooked;
         });
         var whole = new AddrRange(VirtAddr.Zero, new VirtAddr(PageGeometry.TaskSizeMax));
-        await TlbFinishMmu(k, mm, whole, gather, tables, vmas);
+        await TlbFinishMmu(k, mm, whole, cleared, gather, tables, vmas);
         k.MmapWriteUnlock(mm);
     }
 
@@ -114,6 +116,7 @@ public static partial class Syscalls
 
         k.CurrentMm = next;
         k.Tlb.FlushMm(old);
+        await k.VmaHooks.Exec(k, pid, old, next);
         if (lastUser)
         {
             await ExitMmap(k, old);

@@ -9,7 +9,8 @@ public static partial class Syscalls
     /// fork: a new task with a copy of the address space. Private writable pages become
     /// copy-on-write in both parent and child (write-protected, shared, counted twice); VMAs without
     /// an anon_vma are not copied at all (the child faults them in on demand, vma_needs_copy).
-    /// The parent's TLBs are flushed because its PTEs lost write permission. Returns the child's pid.
+    /// The parent's TLBs are flushed because its PTEs lost write permission. Returns the child's pid,
+    /// or -ENOMEM when the child's page tables do not fit (the half-built child is torn down and never runs).
     /// </summary>
     private static async ActorTask<long> SysFork(KernelContext k)
     {
@@ -39,9 +40,16 @@ public static partial class Syscalls
         await k.Lock(new MmapLockRef(newMm), LockMode.Exclusive); // mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING)
         VmArea[] toCopy = await k.Mem("dup_mmap", s => DupMmapVmas(s, s.Mm(oldMm), s.Mm(newMm)));
         bool protectedAny = false;
+        bool oom = false;
         foreach (VmArea vma in toCopy)
         {
-            protectedAny |= await CopyPageRange(k, oldMm, newMm, vma);
+            (bool wrprotected, bool failed) = await CopyPageRange(k, oldMm, newMm, vma);
+            protectedAny |= wrprotected;
+            if (failed)
+            {
+                oom = true;
+                break;
+            }
         }
 
         if (protectedAny)
@@ -51,8 +59,25 @@ public static partial class Syscalls
 
         k.Unlock(new MmapLockRef(newMm), LockMode.Exclusive);
         k.MmapWriteUnlock(oldMm);
+        if (oom)
+        {
+            // dup_mmap failed: copy_process unwinds, and mmput of the half-built mm runs exit_mmap.
+            await k.Mem("copy_process (unwind)", s =>
+            {
+                TaskStruct child = s.Task(childPid);
+                child.Mm = null;
+                child.Exited = true;
+                return --s.Mm(newMm).MmUsers;
+            });
+            await ExitMmap(k, newMm);
+            return Err(Errno.ENOMEM);
+        }
+
         return childPid;
     }
+
+    /// <summary>VM_INIT_DEF_MASK: the def_flags a child's mm keeps from its parent's (kernel/fork.c mm_init).</summary>
+    private const VmFlags VmInitDefMask = VmFlags.NoHugePage;
 
     /// <summary>Copies the VMA tree and the mm's markers; returns the VMAs whose PTEs must be copied (vma_needs_copy).</summary>
     private static VmArea[] DupMmapVmas(KernelState s, MmStruct oldMm, MmStruct newMm)
@@ -60,7 +85,7 @@ public static partial class Syscalls
         newMm.SetBrkBase(oldMm.StartBrk);
         newMm.Brk = oldMm.Brk;
         newMm.StartStack = oldMm.StartStack;
-        newMm.DefFlags = oldMm.DefFlags;
+        newMm.DefFlags = oldMm.DefFlags & VmInitDefMask; // mm_init: mlockall(MCL_FUTURE) is not inherited
         var needsCopy = new List<VmArea>();
         foreach (VmArea vma in oldMm.Vmas.All)
         {
@@ -84,9 +109,10 @@ public static partial class Syscalls
     /// <summary>
     /// copy_page_range for one VMA: under the source PTE lock, each present PTE is duplicated into the
     /// child; for a COW mapping a writable PTE is write-protected in both. Returns whether any parent
-    /// PTE lost write permission (so its TLBs need a flush).
+    /// PTE lost write permission (so its TLBs need a flush), and whether a child page table could not
+    /// be allocated (the copy stopped there: -ENOMEM).
     /// </summary>
-    private static async ActorTask<bool> CopyPageRange(KernelContext k, MmId oldMm, MmId newMm, VmArea vma)
+    private static async ActorTask<(bool Wrprotected, bool Oom)> CopyPageRange(KernelContext k, MmId oldMm, MmId newMm, VmArea vma)
     {
         bool isCow = (vma.VmFlags & (VmFlags.Shared | VmFlags.MayWrite)) == VmFlags.MayWrite;
         var range = new MmuNotifierRange(oldMm, vma.Range, MmuNotifierEvent.ProtectionPage);
@@ -98,12 +124,19 @@ public static partial class Syscalls
         string who = k.Label("copy_pte_range");
         PtePageId[] tables = await k.Mem("copy_pmd_range", s => PtePagesOf(s.Mm(oldMm).Pgd, vma.Range));
         bool protectedAny = false;
+        bool oom = false;
         foreach (PtePageId table in tables)
         {
             var ptl = new PtlRef(table);
             await k.Lock(ptl, LockMode.Exclusive);
-            protectedAny |= await k.Mem("copy_pte_range", s => CopyPteRange(s, s.Mm(oldMm), s.Mm(newMm), vma, table, isCow, who));
+            (bool wrprotected, bool failed) = await k.Mem("copy_pte_range", s => CopyPteRange(s, s.Mm(oldMm), s.Mm(newMm), vma, table, isCow, who));
             k.Unlock(ptl, LockMode.Exclusive);
+            protectedAny |= wrprotected;
+            if (failed)
+            {
+                oom = true;
+                break;
+            }
         }
 
         if (isCow)
@@ -111,13 +144,23 @@ public static partial class Syscalls
             await k.MmuNotifierInvalidateRangeEnd(range);
         }
 
-        return protectedAny;
+        return (protectedAny, oom);
     }
 
-    private static bool CopyPteRange(KernelState s, MmStruct src, MmStruct dst, VmArea vma, PtePageId table, bool isCow, string who)
+    /// <summary>
+    /// copy_pte_range for the part of <paramref name="vma"/> that <paramref name="table"/> covers: the
+    /// child's PTE page first (pte_alloc_map_lock; none left means -ENOMEM before anything is copied),
+    /// then every present PTE. Caller holds the source PTE lock.
+    /// </summary>
+    private static (bool Wrprotected, bool Oom) CopyPteRange(KernelState s, MmStruct src, MmStruct dst, VmArea vma, PtePageId table, bool isCow, string who)
     {
         bool protectedAny = false;
         AddrRange part = ClampToTable(vma.Range, table, src.Pgd);
+        if (dst.Pgd.PteAlloc(part.Start, s.Who(who)) is null)
+        {
+            return (false, true);
+        }
+
         for (VirtAddr addr = part.Start; addr < part.End; addr += PageGeometry.PageSize)
         {
             Pte pte = src.Pgd.GetPte(addr);
@@ -140,14 +183,9 @@ public static partial class Syscalls
                 protectedAny = true;
             }
 
-            if (dst.Pgd.PteAlloc(addr, s.Who(who)) is null)
-            {
-                throw new KernelBugException("fork: out of memory for the child's page tables");
-            }
-
             dst.Pgd.SetPteAt(addr, pte);
         }
 
-        return protectedAny;
+        return (protectedAny, false);
     }
 }

@@ -121,9 +121,9 @@ public static partial class Syscalls
             var notifier = new MmuNotifierRange(mm, range, MmuNotifierEvent.Clear);
             var gather = new List<Pfn>();
             await k.MmuNotifierInvalidateRangeStart(notifier);
-            await ZapVmaRange(k, mm, range, gather);
+            bool cleared = await ZapVmaRange(k, mm, range, gather);
             await k.MmuNotifierInvalidateRangeEnd(notifier);
-            await TlbFinishMmu(k, mm, range, gather, [], []);
+            await TlbFinishMmu(k, mm, range, cleared, gather, [], []);
         }
 
         k.MmapReadUnlock(mm);

@@ -21,9 +21,10 @@ public static partial class Syscalls
         var gather = new List<Pfn>();
         var range = new MmuNotifierRange(mm, plan.Span, reason);
         await k.MmuNotifierInvalidateRangeStart(range);
+        bool cleared = false;
         foreach (VmArea vma in plan.Removed)
         {
-            await ZapVmaRange(k, mm, vma.Range, gather);
+            cleared |= await ZapVmaRange(k, mm, vma.Range, gather);
         }
 
         await k.MmuNotifierInvalidateRangeEnd(range);
@@ -33,23 +34,25 @@ public static partial class Syscalls
             s.Mm(mm).Pgd.FreePgdRange(plan.Span.Start, plan.Span.End, plan.PgtablesFloor, plan.PgtablesCeiling, unhooked);
             return unhooked;
         });
-        await TlbFinishMmu(k, mm, plan.Span, gather, tables, plan.Removed);
+        await TlbFinishMmu(k, mm, plan.Span, cleared, gather, tables, plan.Removed);
     }
 
     /// <summary>
     /// zap_pte_range over <paramref name="range"/>, one PTE page at a time under its lock: clear each
     /// PTE, drop the rmap of each normal page, and gather the pages to free after the flush.
-    /// Caller holds mmap_lock.
+    /// Returns whether any present PTE was cleared (tlb_remove_tlb_entry: the TLBs need a flush even
+    /// when nothing is freed, as for the zero page). Caller holds mmap_lock.
     /// </summary>
-    public static async ActorTask ZapVmaRange(KernelContext k, MmId mm, AddrRange range, List<Pfn> gather)
+    public static async ActorTask<bool> ZapVmaRange(KernelContext k, MmId mm, AddrRange range, List<Pfn> gather)
     {
         PtePageId[] pages = await k.Mem("zap_pmd_range", s => PtePagesOf(s.Mm(mm).Pgd, range));
         string who = k.Label("zap_pte_range");
+        bool clearedAny = false;
         foreach (PtePageId table in pages)
         {
             var ptl = new PtlRef(table);
             await k.Lock(ptl, LockMode.Exclusive);
-            List<Pfn> zapped = await k.Mem("zap_pte_range", s =>
+            (List<Pfn> zapped, bool cleared) = await k.Mem("zap_pte_range", s =>
             {
                 var cleared = new List<ZappedPte>();
                 PageTable pgd = s.Mm(mm).Pgd;
@@ -64,25 +67,52 @@ public static partial class Syscalls
                     }
                 }
 
-                return freed;
+                return (freed, cleared.Exists(z => z.OldPte.IsPresent));
             });
             gather.AddRange(zapped);
+            clearedAny |= cleared;
             k.Unlock(ptl, LockMode.Exclusive);
         }
+
+        return clearedAny;
     }
 
     /// <summary>
-    /// tlb_finish_mmu: flush the TLBs of every CPU that may cache the range, then drop the gathered
-    /// pages' references (freeing them), free the unhooked tables, and release shmem inodes no
-    /// mapping uses any more.
+    /// Bug variant: tlb_finish_mmu frees the gathered pages and tables before the TLB flush, so another
+    /// CPU's stale translation can reach a freed frame (the mmu_gather rule broken).
     /// </summary>
-    public static async ActorTask TlbFinishMmu(KernelContext k, MmId mm, AddrRange range, List<Pfn> pages, List<Pfn> tables, IReadOnlyList<VmArea> removed)
+    public const string FreeBeforeShootdownVariant = "free-before-shootdown";
+
+    /// <summary>
+    /// tlb_finish_mmu: flush the TLBs of every CPU that may cache the range (when a present PTE was
+    /// cleared or a table unhooked), then drop the gathered pages' references (freeing them), free
+    /// the unhooked tables, and release shmem inodes no mapping uses any more.
+    /// </summary>
+    public static async ActorTask TlbFinishMmu(KernelContext k, MmId mm, AddrRange range, bool ptesCleared, List<Pfn> pages, List<Pfn> tables, IReadOnlyList<VmArea> removed)
     {
-        if (pages.Count > 0 || tables.Count > 0)
+        ArgumentNullException.ThrowIfNull(pages);
+        ArgumentNullException.ThrowIfNull(tables);
+        Bug.On(pages.Count > 0 && !ptesCleared, "tlb_finish_mmu: pages gathered but no PTE cleared");
+        bool freeFirst = k.Config.HasVariant(FreeBeforeShootdownVariant);
+        if (freeFirst)
+        {
+            await TlbBatchPagesFlush(k, pages, tables, removed);
+        }
+
+        if (ptesCleared || tables.Count > 0)
         {
             await k.FlushTlbMmRange(mm, range, freedTables: tables.Count > 0);
         }
 
+        if (!freeFirst)
+        {
+            await TlbBatchPagesFlush(k, pages, tables, removed);
+        }
+    }
+
+    /// <summary>tlb_batch_pages_flush and tlb_remove_table's free: only after every CPU flushed.</summary>
+    private static async ActorTask TlbBatchPagesFlush(KernelContext k, List<Pfn> pages, List<Pfn> tables, IReadOnlyList<VmArea> removed)
+    {
         string who = k.Label("tlb_finish_mmu");
         await k.Mem("tlb_batch_pages_flush", s =>
         {

@@ -225,6 +225,12 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             int readyCount = _readyCount;
             if (readyCount == 0)
             {
+                QuiescentObserver?.Invoke();
+                if (_violation is not null)
+                {
+                    return End(RunOutcome.Violation);
+                }
+
                 if (!AdvanceClock())
                 {
                     // Quiescence ends this call, not the run: a test may send more and run again. EndRun ends it.
@@ -442,7 +448,11 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
     private void FailChoicesMax() => Fail(new Violation(Violation.BoundExceeded, $"choices-max {_choicesMax} reached", _step, _now));
 
-    private void Fail(Violation violation) => _violation ??= violation;
+    /// <summary>Records a violation found outside a delivery (a checker at a quiescent point); the first one wins.</summary>
+    public void Fail(Violation violation) => _violation ??= violation;
+
+    /// <summary>Called each time nothing is ready, before time advances: where checkers look at the model's state.</summary>
+    public Action? QuiescentObserver { get; set; }
 
     private void ThrowBadChoice(int index, int readyCount)
         => throw new InvalidOperationException($"strategy {_strategy.Name} chose delivery {index} of {readyCount}");

@@ -100,7 +100,7 @@ internal sealed class ThreadedScheduler : Dispatcher
 
     public void CountDeadLetters(int count) => Interlocked.Add(ref _deadLetters, count);
 
-    private void Fail(Violation violation) => Interlocked.CompareExchange(ref _violation, violation, null);
+    public void Fail(Violation violation) => Interlocked.CompareExchange(ref _violation, violation, null);
 
     /// <summary>A wall-clock timer that can be cancelled.</summary>
     private sealed class WallTimer : ICancelable

@@ -1,0 +1,166 @@
+using System.Globalization;
+using ShadowPt.Kernel;
+using ShadowPt.Runtime.Actors;
+using ShadowPt.Runtime.Async;
+using ShadowPt.Spt;
+
+namespace ShadowPt.Actors;
+
+/// <summary>
+/// The spec's inspector process: allocates a struct user_shadow_pt and an unpopulated entries range,
+/// opens the shadow table on the target, starts tracking, and every period reads the whole table
+/// one 8-byte word at a time through its own page table and TLB, printing one line per page; then
+/// stops and closes, or exits without closing. Every operation is a user access or a syscall on its CPU.
+/// </summary>
+public sealed class InspectorActor : ReceiveActor
+{
+    private readonly Machine _machine;
+    private readonly InspectorSpec _spec;
+    private readonly int _pid;
+    private readonly int _cpu;
+
+    /// <summary>Where the printed lines go (owned by the scenario, read after the run).</summary>
+    private readonly List<string> _output;
+
+    /// <summary>Operations done so far, for <see cref="InspectorSpec.ExitAfterOperations"/>.</summary>
+    private int _operations;
+
+    public InspectorActor(Machine machine, InspectorSpec spec, int pid, int cpu, List<string> output)
+    {
+        _machine = machine;
+        _spec = spec;
+        _pid = pid;
+        _cpu = cpu;
+        _output = output;
+        ReceiveAsync<ProcessActor.Start>(_ => Run());
+    }
+
+    private async ActorTask Run()
+    {
+        try
+        {
+            await Inspect();
+        }
+        catch (InspectorExited)
+        {
+        }
+
+        Context.Parent?.Tell(new ProcessExited(default, _pid), Self);
+    }
+
+    private async ActorTask Inspect()
+    {
+        await Syscall(new SigsegvHandlerCall(true));
+        ulong count = (_spec.EndVaddr - _spec.StartVaddr + PageGeometry.PageSize - 1) / PageGeometry.PageSize;
+        ulong entriesBytes = VirtAddr.PageAlignLength(Math.Max(1, Math.Min(count, Spt.Spt.MaxSptRange / PageGeometry.PageSize)) * Spt.Spt.ShadowPteBytes);
+        var rw = Prot.Read | Prot.Write;
+        var flags = MapFlags.Private | MapFlags.Anonymous;
+        long header = (await Syscall(new MmapCall(VirtAddr.Zero, PageGeometry.PageSize, rw, flags))).Ret;
+        long entries = (await Syscall(new MmapCall(VirtAddr.Zero, entriesBytes, rw, flags))).Ret;
+        var dest = new VirtAddr((ulong)header);
+        await Store(dest, _spec.StartVaddr);
+        await Store(dest + 8, _spec.EndVaddr);
+        await Store(dest + 16, (ulong)entries);
+        long opened = (await Syscall(new ShadowptOpenCall(_spec.TargetPid, dest))).Ret;
+        Print($"shadowpt_open({_spec.TargetPid}) = {opened}");
+        if (opened < 0)
+        {
+            await Exit();
+            return;
+        }
+
+        ulong end = await Load(dest + 8);
+        int shown = (int)((end - _spec.StartVaddr + PageGeometry.PageSize - 1) / PageGeometry.PageSize);
+        Print($"shadowpt_start() = {(await Syscall(new ShadowptStartCall())).Ret}");
+        for (int tick = 0; tick < Math.Min(_spec.Ticks, InspectorSpec.TicksMax); tick++)
+        {
+            await ReadTable((ulong)entries, shown);
+            await Sleep();
+        }
+
+        if (_spec.Ending == InspectorEnding.Close)
+        {
+            Print($"shadowpt_stop() = {(await Syscall(new ShadowptStopCall())).Ret}");
+            Print($"shadowpt_close() = {(await Syscall(new ShadowptCloseCall())).Ret}");
+        }
+
+        await Exit();
+    }
+
+    /// <summary>One pass over the table: three word loads per entry, one line per page.</summary>
+    private async ActorTask ReadTable(ulong entries, int count)
+    {
+        Print(string.Create(CultureInfo.InvariantCulture, $"[tick {Context.Now.Value}] shadow table of pid {_spec.TargetPid}:"));
+        for (int i = 0; i < count; i++)
+        {
+            VirtAddr at = new(entries + ((ulong)i * Spt.Spt.ShadowPteBytes));
+            ulong vaddr = await Load(at);
+            ulong pfn = await Load(at + 8);
+            ulong state = await Load(at + 16);
+            Print("  " + Spt.Spt.Describe(new ShadowPte(vaddr, pfn, state)));
+        }
+    }
+
+    private async ActorTask Sleep()
+    {
+        await Step(new SleepOp());
+        await Context.Delay(_spec.PeriodTicks);
+    }
+
+    private async ActorTask Exit()
+    {
+        await _machine.Cpus[_cpu].AskUser(Context, _pid, new SyscallOp(new ExitCall(0)));
+        throw new InspectorExited();
+    }
+
+    private async ActorTask Store(VirtAddr address, ulong value) => await Step(new WordAccessOp(address, true, value));
+
+    private async ActorTask<ulong> Load(VirtAddr address) => (await Step(new WordAccessOp(address, false, 0))).Word;
+
+    private ActorTask<UserResult> Syscall(Syscall call) => Step(new SyscallOp(call));
+
+    /// <summary>One operation; exits first when the spec says this is where the inspector dies.</summary>
+    private async ActorTask<UserResult> Step(UserOp op)
+    {
+        if (_spec.ExitAfterOperations is int limit && _operations >= limit)
+        {
+            Print($"inspector exits after {_operations} operations");
+            await Exit();
+        }
+
+        _operations++;
+        UserResult result = await _machine.Cpus[_cpu].AskUser(Context, _pid, op);
+        if (result.Killed)
+        {
+            throw new InspectorExited();
+        }
+
+        return result;
+    }
+
+    private void Print(string line)
+    {
+        if (_output.Count < OutputLinesMax)
+        {
+            _output.Add(line);
+        }
+    }
+
+    /// <summary>Most lines an inspector prints into its scenario's output.</summary>
+    public const int OutputLinesMax = 100_000;
+
+    /// <summary>Unwinds the inspector's program when it exits.</summary>
+    private sealed class InspectorExited : Exception
+    {
+    }
+}
+
+/// <summary>Asking a CPU to run a user operation.</summary>
+public static class CpuRequests
+{
+    public static AskAwaitable<UserResult> AskUser(this IActorRef cpu, IActorContext context, int pid, UserOp op)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Ask<UserResult>(cpu, new UserRequest(pid, op));
+    }
+}
