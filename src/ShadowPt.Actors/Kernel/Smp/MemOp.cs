@@ -37,9 +37,17 @@ public sealed record MemReply(object? Value)
     /// <summary>A reply per byte value: every user load and store answers one.</summary>
     private static readonly MemReply[] Bytes = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(b => new MemReply((byte)b))];
 
-    /// <summary>The reply carrying <paramref name="value"/>: a shared one for a bool or a byte (no allocation, no boxing), else a new one.</summary>
+    /// <summary>A reply per word value below 256: user accesses answer their value as a word, mostly a byte's.</summary>
+    private static readonly MemReply[] SmallWords = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(w => new MemReply((ulong)w))];
+
+    /// <summary>The reply carrying <paramref name="value"/>: a shared one for a bool, a byte or a word below 256 (no allocation, no boxing), else a new one.</summary>
     public static MemReply Of<T>(T value)
     {
+        if (typeof(T) == typeof(ulong) && Unsafe.As<T, ulong>(ref value) < (ulong)SmallWords.Length)
+        {
+            return SmallWords[Unsafe.As<T, ulong>(ref value)];
+        }
+
         if (typeof(T) == typeof(bool))
         {
             return Unsafe.As<T, bool>(ref value) ? True : False;

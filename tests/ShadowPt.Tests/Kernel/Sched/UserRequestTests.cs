@@ -67,6 +67,10 @@ public sealed class UserRequestTests
         Assert.Equal((byte)77, MemReply.Of((byte)77).Value);
         Assert.Same(MemReply.Of((byte)77), MemReply.Of((byte)77));
         Assert.Equal(77L, MemReply.Of(77L).Value);
+        Assert.Equal(77UL, MemReply.Of(77UL).Value);
+        Assert.Same(MemReply.Of(255UL), MemReply.Of(255UL));
+        Assert.Equal(256UL, MemReply.Of(256UL).Value);
+        Assert.Equal(ulong.MaxValue, MemReply.Of(ulong.MaxValue).Value);
         Assert.Equal(UserResult.Accessed(5), new UserResult(0, false, 5, false));
     }
 }
