@@ -23,17 +23,49 @@ public sealed class CpuActor : ReceiveActor
             _k.FlushLocal(ipi.Mm, ipi.Range, ipi.FullMm, ipi.TlbGen); // flush_tlb_func
             Sender.Tell(TlbFlushAck.Instance);
         });
-        ReceiveAsync<UserRequest>(RunUserRequest);
+        Receive<UserRequest>(request =>
+        {
+            Bug.On(_runQueue.Count >= RunQueueMax, "run queue overflow");
+            _runQueue.Enqueue((request, Sender));
+            if (!_running)
+            {
+                _running = true;
+                Cell.AdoptDetached(DrainRunQueue());
+            }
+        });
+    }
+
+    /// <summary>Most requests waiting for this CPU (one per task at most).</summary>
+    public const int RunQueueMax = MachineConfig.TasksMax;
+
+    /// <summary>
+    /// The run queue: requests wait here, in arrival order, while the CPU runs a kernel path. The
+    /// mailbox stays open meanwhile, so a waiting request costs nothing when the CPU suspends and resumes.
+    /// </summary>
+    private readonly Queue<(UserRequest Request, IActorRef ReplyTo)> _runQueue = new();
+
+    /// <summary>Whether <see cref="DrainRunQueue"/> is running (possibly suspended).</summary>
+    private bool _running;
+
+    /// <summary>Runs queued requests one at a time: the kernel is not preemptible here.</summary>
+    private async ActorTask DrainRunQueue()
+    {
+        while (_runQueue.TryDequeue(out (UserRequest Request, IActorRef ReplyTo) next))
+        {
+            await RunUserRequest(next.Request, next.ReplyTo);
+        }
+
+        _running = false;
     }
 
     /// <summary>This CPU's kernel context (tests read its TLB at quiescent points).</summary>
     internal KernelContext Kernel => _k;
 
-    private async ActorTask RunUserRequest(UserRequest request)
+    private async ActorTask RunUserRequest(UserRequest request, IActorRef replyTo)
     {
         if (!await ContextSwitch(request.Pid))
         {
-            Sender.Tell(UserResult.Dead); // an exited task never runs again: no access, no syscall
+            replyTo.Tell(UserResult.Dead, Self); // an exited task never runs again: no access, no syscall
             return;
         }
 
@@ -46,7 +78,7 @@ public sealed class CpuActor : ReceiveActor
             _ => throw new KernelBugException($"unknown user operation {request.Op}"),
         };
         _k.AssertNoLocksHeld(request.Op); // formats the op only when a lock is left held
-        Sender.Tell(result);
+        replyTo.Tell(result, Self);
     }
 
     private async ActorTask<UserResult> Access(AccessOp access)

@@ -290,6 +290,23 @@ internal sealed partial class ActorCell : IActorContext
         awaiter.OnCompleted(_onRootCompleted ??= OnRootCompleted);
     }
 
+    /// <summary>
+    /// Takes over a task that does not close the mailbox while it is suspended: the actor keeps taking
+    /// messages and orders its work itself (a CPU's run queue). A fault of the task still fails the
+    /// run, from the delivery that resumed it.
+    /// </summary>
+    public void AdoptDetached(ActorTask task)
+    {
+        ActorTaskAwaiter awaiter = task.GetAwaiter();
+        if (awaiter.IsCompleted)
+        {
+            awaiter.GetResult();
+            return;
+        }
+
+        awaiter.OnCompleted(() => task.GetAwaiter().GetResult());
+    }
+
     private void OnRootCompleted()
     {
         ActorTask task = _rootTask;
