@@ -7,8 +7,11 @@ namespace ShadowPt.Kernel;
 /// (or a caller of the model) is wrong, never that the simulated program misbehaved; those outcomes
 /// are return values (<see cref="Errno"/>) or exceptions with their own types.
 /// </summary>
-public sealed class KernelBugException : Exception
+public sealed class KernelBugException : Exception, Runtime.IViolationKind
 {
+    /// <summary>A BUG_ON fired: the model reached a state it must never reach.</summary>
+    public string ViolationKind => "kernel-bug";
+
     public KernelBugException()
     {
     }

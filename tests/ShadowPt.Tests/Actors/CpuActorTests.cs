@@ -80,7 +80,7 @@ public sealed class CpuActorTests
         sim.System.Run();
 
         Violation v = Assert.IsType<Violation>(sim.System.Violation);
-        Assert.Equal(Violation.ActorException, v.Kind);
+        Assert.Equal("kernel-bug", v.Kind);
         Assert.IsType<KernelBugException>(v.Exception);
         Assert.Contains($"p-{p} switched in on cpu0 while it is current on another CPU", v.Message, StringComparison.Ordinal);
         Assert.False(elsewhere.IsCompleted);

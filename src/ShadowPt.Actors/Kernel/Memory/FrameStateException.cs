@@ -20,7 +20,7 @@ public enum FrameFault
 /// A detected misuse of simulated physical memory, with the frame's readable history (who last
 /// allocated and freed it, at which step). The simulator reports it as a violation with the schedule.
 /// </summary>
-public sealed class FrameStateException : Exception
+public sealed class FrameStateException : Exception, Runtime.IViolationKind
 {
     public FrameStateException()
     {
@@ -45,6 +45,15 @@ public sealed class FrameStateException : Exception
 
     /// <summary>What went wrong.</summary>
     public FrameFault Fault { get; }
+
+    /// <summary>use-after-free, double-free, free-while-mapped or bad-page-count.</summary>
+    public string ViolationKind => Fault switch
+    {
+        FrameFault.UseAfterFree => "use-after-free",
+        FrameFault.DoubleFree => "double-free",
+        FrameFault.FreeWhileMapped => "free-while-mapped",
+        _ => "bad-page-count",
+    };
 
     /// <summary>The frame concerned.</summary>
     public Pfn Pfn { get; }

@@ -176,11 +176,9 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     public override void ReportFailure(ActorCell cell, object message, Exception exception)
     {
         string what = message is AskReply reply ? $"the reply {reply.Message.GetType().Name}" : message.GetType().Name;
-        Fail(new Violation(
-            Violation.ActorException,
-            $"{cell.Path} threw {exception.GetType().Name} handling {what}: {exception.Message}",
-            _step,
-            _now) { Exception = exception });
+        Fail(exception is IViolationKind kind
+            ? new Violation(kind.ViolationKind, $"{cell.Path} handling {what}: {exception.Message}", _step, _now) { Exception = exception }
+            : new Violation(Violation.ActorException, $"{cell.Path} threw {exception.GetType().Name} handling {what}: {exception.Message}", _step, _now) { Exception = exception });
     }
 
     /// <summary>

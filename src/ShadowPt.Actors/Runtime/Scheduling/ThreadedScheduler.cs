@@ -94,7 +94,7 @@ internal sealed class ThreadedScheduler : Dispatcher
 
     public override void ReportFailure(ActorCell cell, object message, Exception exception)
     {
-        Fail(new Violation(Violation.ActorException, $"{cell.Path} threw {exception.GetType().Name} handling {message.GetType().Name}: {exception.Message}", 0, Now) { Exception = exception });
+        Fail(new Violation(exception is IViolationKind kind ? kind.ViolationKind : Violation.ActorException, $"{cell.Path} threw {exception.GetType().Name} handling {message.GetType().Name}: {exception.Message}", 0, Now) { Exception = exception });
         Post(cell, cell, TerminateMessage.Instance, null, ChannelKind.System);
     }
 
