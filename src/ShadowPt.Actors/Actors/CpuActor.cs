@@ -15,9 +15,9 @@ public sealed class CpuActor : ReceiveActor
     /// <summary>The kernel context of this CPU: its TLB, current, held locks.</summary>
     private readonly KernelContext _k;
 
-    public CpuActor(CpuId id, MachineConfig config, IActorRef memory, IReadOnlyList<IActorRef> cpus, KernelHooks hooks)
+    public CpuActor(CpuId id, MachineConfig config, IActorRef memory, IReadOnlyList<IActorRef> cpus, KernelHooks hooks, KernelEvents? events = null)
     {
-        _k = new KernelContext(Context, memory, cpus, id, config, hooks);
+        _k = new KernelContext(Context, memory, cpus, id, config, hooks, events);
         Receive<FlushTlbIpi>(ipi =>
         {
             _k.FlushLocal(ipi.Mm, ipi.Range, ipi.FullMm, ipi.TlbGen); // flush_tlb_func

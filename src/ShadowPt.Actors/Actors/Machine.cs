@@ -11,8 +11,9 @@ namespace ShadowPt.Actors;
 /// </summary>
 public sealed class Machine
 {
-    private Machine(ActorSystem system, KernelState state, IActorRef memory, IReadOnlyList<IActorRef> cpus)
+    private Machine(ActorSystem system, KernelState state, IActorRef memory, IReadOnlyList<IActorRef> cpus, KernelEvents events)
     {
+        Events = events;
         System = system;
         State = state;
         Memory = memory;
@@ -20,6 +21,9 @@ public sealed class Machine
     }
 
     public ActorSystem System { get; }
+
+    /// <summary>The kernel event stream; attach checkers before the run.</summary>
+    public KernelEvents Events { get; }
 
     /// <summary>The kernel state; read it only at quiescent points (or through a memory operation).</summary>
     public KernelState State { get; }
@@ -37,15 +41,16 @@ public sealed class Machine
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(config);
         var state = new KernelState(config);
+        var events = new KernelEvents();
         IActorRef memory = system.ActorOf(Props.Create(() => new MemoryActor(state)), "mm");
         var cpus = new IActorRef[config.Cpus];
         for (int i = 0; i < config.Cpus; i++)
         {
             var id = new CpuId(i);
-            cpus[i] = system.ActorOf(Props.Create(() => new CpuActor(id, config, memory, cpus, hooks ?? KernelHooks.None)), $"cpu{i}");
+            cpus[i] = system.ActorOf(Props.Create(() => new CpuActor(id, config, memory, cpus, hooks ?? KernelHooks.None, events)), $"cpu{i}");
         }
 
-        return new Machine(system, state, memory, cpus);
+        return new Machine(system, state, memory, cpus, events);
     }
 
     /// <summary>

@@ -26,8 +26,12 @@ public sealed partial class KernelContext
     /// </summary>
     private readonly CachedLabel?[] _labels = new CachedLabel?[LabelSlots];
 
-    internal KernelContext(IActorContext actor, IActorRef memory, IReadOnlyList<IActorRef> cpus, CpuId cpu, MachineConfig config, KernelHooks hooks)
+    /// <summary>Nesting subclass and kernel function of each held lock, parallel to <see cref="_held"/>.</summary>
+    private readonly List<(int Subclass, string Place)> _heldMeta = new();
+
+    internal KernelContext(IActorContext actor, IActorRef memory, IReadOnlyList<IActorRef> cpus, CpuId cpu, MachineConfig config, KernelHooks hooks, KernelEvents? events = null)
     {
+        Events = events ?? new KernelEvents();
         VmaHooks = hooks;
         Actor = actor;
         Memory = memory;
@@ -36,6 +40,9 @@ public sealed partial class KernelContext
         Config = config;
         Tlb = new Tlb(cpu, config.TlbEntries);
     }
+
+    /// <summary>The machine's event stream, which checkers observe.</summary>
+    public KernelEvents Events { get; }
 
     /// <summary>Subsystem hooks on the core paths (the shadow page table's).</summary>
     public KernelHooks VmaHooks { get; }
@@ -90,29 +97,57 @@ public sealed partial class KernelContext
     public MemAwaitable<T> Mem<T>(string what, Func<KernelState, T> body) =>
         new(Actor.Ask<MemReply>(Memory, new MemOp<T>(what, body)));
 
-    /// <summary>Takes <paramref name="lockRef"/>, waiting for it as long as it takes.</summary>
-    public async ActorTask Lock(LockRef lockRef, LockMode mode)
+    /// <summary>
+    /// Takes <paramref name="lockRef"/>, waiting for it as long as it takes. <paramref name="subclass"/>
+    /// annotates a second lock of the same class taken on purpose (mmap_write_lock_nested).
+    /// </summary>
+    public async ActorTask Lock(LockRef lockRef, LockMode mode, int subclass = 0, [System.Runtime.CompilerServices.CallerMemberName] string place = "")
     {
+        var use = new LockUse(lockRef, mode, subclass, place);
+        Raise(use, static (o, e) => o.LockAcquiring(e));
         Bug.On(_held.Count >= HeldLocksMax, $"{Cpu}: more than {HeldLocksMax} locks held");
         Bug.On(IndexOfHeld(lockRef, null) >= 0, $"{Cpu}: {lockRef.Name} taken recursively");
         await Actor.Ask<LockGranted>(Memory, new LockRequest(lockRef, mode, Owner));
-        NoteHeld(lockRef, mode);
+        NoteHeld(lockRef, mode, subclass, place);
+        Raise(use, static (o, e) => o.LockAcquired(e));
     }
 
     /// <summary>Records a lock taken inside a memory operation (one that never waits).</summary>
-    internal void NoteHeld(LockRef lockRef, LockMode mode)
+    internal void NoteHeld(LockRef lockRef, LockMode mode, int subclass = 0, [System.Runtime.CompilerServices.CallerMemberName] string place = "")
     {
         Bug.On(_held.Count >= HeldLocksMax, $"{Cpu}: more than {HeldLocksMax} locks held");
         _held.Add((lockRef, mode));
+        _heldMeta.Add((subclass, place));
     }
 
     /// <summary>Releases a lock this path holds; ordered after everything this CPU sent before.</summary>
-    public void Unlock(LockRef lockRef, LockMode mode)
+    public void Unlock(LockRef lockRef, LockMode mode, [System.Runtime.CompilerServices.CallerMemberName] string place = "")
     {
         int index = IndexOfHeld(lockRef, mode);
         Bug.On(index < 0, $"{Cpu}: releases {lockRef.Name} ({mode}) that it does not hold");
+        int subclass = _heldMeta[index].Subclass;
         _held.RemoveAt(index);
+        _heldMeta.RemoveAt(index);
         Memory.Tell(new LockRelease(lockRef, mode, Owner), Actor.Self);
+        Raise(new LockUse(lockRef, mode, subclass, place), static (o, e) => o.LockReleased(e));
+    }
+
+    /// <summary>Tells the observers about a lock operation, with what the path holds now.</summary>
+    private void Raise(LockUse use, Action<KernelObserver, LockEvent> call)
+    {
+        if (!Events.HasObservers)
+        {
+            return;
+        }
+
+        var held = new LockUse[_held.Count];
+        for (int i = 0; i < held.Length; i++)
+        {
+            held[i] = new LockUse(_held[i].Lock, _held[i].Mode, _heldMeta[i].Subclass, _heldMeta[i].Place);
+        }
+
+        var e = new LockEvent(Cpu, CurrentPid, use, held, Actor.InterruptsDisabled, Actor.Step, Actor.Now);
+        Events.Raise(o => call(o, e));
     }
 
     /// <summary>The lock contract of a kernel function, checked at run time (mmap_assert_locked and friends).</summary>

@@ -28,7 +28,7 @@ public static partial class ScenarioFile
     public static readonly IReadOnlyList<string> VariantNames =
     [
         Spt.Variants.ShadowUpdateAtInvalidateStart, Spt.Variants.ShadowUpdateWithoutLock, Spt.Variants.StackGrowthUntracked,
-        Spt.Variants.InspectorExitLeaks, Spt.Variants.CloseFreesBeforeZap, Spt.Variants.UnregisterWithoutSync, Spt.Variants.StopKeepsNotifier,
+        Spt.Variants.InspectorExitLeaks, Spt.Variants.CloseFreesBeforeZap, Spt.Variants.UnregisterWithoutSync, Spt.Variants.StopKeepsNotifier, Spt.Variants.AbbaMmapShadow,
     ];
 
     public static ScenarioDefinition Load(string path)

@@ -122,4 +122,5 @@ public static class Variants
     public const string CloseFreesBeforeZap = "close-frees-before-zap";
     public const string UnregisterWithoutSync = "unregister-without-sync";
     public const string StopKeepsNotifier = "stop-keeps-notifier";
+    public const string AbbaMmapShadow = "abba-mmap-shadow";
 }

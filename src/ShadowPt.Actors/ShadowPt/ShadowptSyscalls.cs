@@ -213,8 +213,18 @@ public static partial class ShadowptSyscalls
         // lock decides whether it is tracked.
         hooks.SetTracked(mm);
         string who = k.Label("shadowpt_start populate");
-        await k.MmapReadLock(mm);
-        await k.Lock(ShadowPtLockRef.Instance, LockMode.Exclusive);
+        if (k.Config.HasVariant(Variants.AbbaMmapShadow))
+        {
+            // The bug: the shadow lock first, then mmap_lock (every other path nests them the other way).
+            await k.Lock(ShadowPtLockRef.Instance, LockMode.Exclusive);
+            await k.MmapReadLock(mm);
+        }
+        else
+        {
+            await k.MmapReadLock(mm);
+            await k.Lock(ShadowPtLockRef.Instance, LockMode.Exclusive);
+        }
+
         (bool tracking, MmuNotifier? replaced, MmId? trackedNow) = await k.Mem("shadowpt_start populate", s =>
         {
             SptState t = s.Extension<SptState>();

@@ -37,7 +37,7 @@ public static partial class Syscalls
         }
 
         await k.MmapWriteLock(oldMm);
-        await k.Lock(new MmapLockRef(newMm), LockMode.Exclusive); // mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING)
+        await k.Lock(new MmapLockRef(newMm), LockMode.Exclusive, subclass: 1); // mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING)
         VmArea[] toCopy = await k.Mem("dup_mmap", s => DupMmapVmas(s, s.Mm(oldMm), s.Mm(newMm)));
         bool protectedAny = false;
         bool oom = false;

@@ -101,6 +101,11 @@ public sealed class ShadowPtScenario : Scenario
         ShadowptSyscalls.Install();
         Machine machine = Actors.Machine.Boot(system, _definition.Machine, new ShadowHooks());
         _machine = machine;
+        if (_definition.Checks.Contains("lockdep"))
+        {
+            machine.Events.Add(new Checking.LockdepObserver(system));
+        }
+
         var pids = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (ProcessDefinition p in _definition.Processes)
         {

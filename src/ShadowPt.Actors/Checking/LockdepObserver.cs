@@ -1,0 +1,33 @@
+using System.Globalization;
+using ShadowPt.Kernel;
+using ShadowPt.Runtime;
+
+namespace ShadowPt.Checking;
+
+/// <summary>Runs the lockdep-style <see cref="LockOrderChecker"/> on every lock a kernel path is about to wait for.</summary>
+public sealed class LockdepObserver(ActorSystem system) : KernelObserver
+{
+    public LockOrderChecker Checker { get; } = new();
+
+    /// <summary>The first report, also reported to the run as a violation.</summary>
+    public LockReport? Report { get; private set; }
+
+    public override void LockAcquiring(LockEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (Report is not null)
+        {
+            return;
+        }
+
+        string task = string.Create(CultureInfo.InvariantCulture, $"pid {e.Pid}");
+        LockReport? report = Checker.OnAcquire(task, e.Cpu.ToString(), ToHeld(e.Lock), e.Held.Select(ToHeld).ToArray(), e.IrqsDisabled);
+        if (report is not null)
+        {
+            Report = report;
+            system.ReportViolation(new Violation(report.Kind, report.Text, e.Step, e.Tick));
+        }
+    }
+
+    private static HeldLock ToHeld(LockUse use) => new(use.Lock.Class, use.Lock.Name, use.Subclass, use.Place);
+}
