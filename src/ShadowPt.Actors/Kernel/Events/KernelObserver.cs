@@ -10,7 +10,7 @@ public sealed record LockEvent(CpuId Cpu, int Pid, LockUse Lock, IReadOnlyList<L
 /// Something that watches the kernel model: a checker. It is called synchronously where the event
 /// happens and must never change what the model does (it may only report a violation).
 /// </summary>
-public abstract class KernelObserver
+public abstract partial class KernelObserver
 {
     /// <summary>A kernel path is about to wait for a lock (lockdep checks here, before any deadlock).</summary>
     public virtual void LockAcquiring(LockEvent e)
