@@ -16,12 +16,15 @@ internal static class Logging
     /// <summary>Levels accepted by --log-level.</summary>
     public static readonly string[] LevelNames = ["error", "warning", "info", "debug"];
 
+    /// <summary>config/appsettings.json next to the program (optional).</summary>
+    public static IConfiguration Configuration() => new ConfigurationBuilder()
+        .SetBasePath(AppContext.BaseDirectory)
+        .AddJsonFile(Path.Combine("config", "appsettings.json"), optional: true)
+        .Build();
+
     public static ILoggerFactory Create(string? levelOverride)
     {
-        IConfiguration configuration = new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile(Path.Combine("config", "appsettings.json"), optional: true)
-            .Build();
+        IConfiguration configuration = Configuration();
         var serilog = new LoggerConfiguration().ReadFrom.Configuration(configuration);
         if (levelOverride is not null)
         {

@@ -38,7 +38,11 @@ internal static class Summary
         if (report.Violation is { } violation)
         {
             stdout.WriteLine(string.Create(inv, $"violation: {violation.Kind} at step {violation.Step}, tick {violation.Tick.Value}"));
-            stdout.WriteLine($"  {violation.Message}");
+            foreach (string line in violation.Message.Split('\n'))
+            {
+                stdout.WriteLine(line.Length == 0 ? string.Empty : "  " + line);
+            }
+
             stdout.WriteLine($"replay: shadowpt replay {ShellQuote.Quote(savedAs!)}");
         }
 

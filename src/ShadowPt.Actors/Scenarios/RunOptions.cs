@@ -25,5 +25,8 @@ public sealed record RunOptions
 
     public const long StepsMaxDefault = 1_000_000;
 
+    /// <summary>The checks to run; null keeps the scenario's own selection.</summary>
+    public IReadOnlySet<string>? Checks { get; init; }
+
     public ILogger? Logger { get; init; }
 }

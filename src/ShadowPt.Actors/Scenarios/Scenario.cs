@@ -32,6 +32,14 @@ public abstract class Scenario
     /// <summary>Creates the scenario's actors and sends their first messages.</summary>
     public abstract void Setup(ActorSystem system);
 
+    /// <summary>The checks that run (see <see cref="ScenarioDefinition.CheckNames"/>); scenarios without checkers have none.</summary>
+    public virtual IReadOnlySet<string> Checks => new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Replaces the checks the scenario would run (from the command line or config); called before Setup.</summary>
+    public virtual void SelectChecks(IReadOnlySet<string> checks)
+    {
+    }
+
     /// <summary>Checks the end state of a run that reached quiescence; a violation or null.</summary>
     public virtual Violation? CheckEnd(ActorSystem system) => null;
 

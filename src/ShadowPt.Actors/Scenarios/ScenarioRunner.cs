@@ -12,6 +12,11 @@ public static class ScenarioRunner
         ArgumentNullException.ThrowIfNull(scenarioFactory);
         ArgumentNullException.ThrowIfNull(options);
         Scenario scenario = scenarioFactory();
+        if (options.Checks is not null)
+        {
+            scenario.SelectChecks(options.Checks);
+        }
+
         ulong seed = options.Seed ?? scenario.DefaultSeed;
         long stepsMax = options.StepsMax ?? scenario.DefaultStepsMax ?? RunOptions.StepsMaxDefault;
         string name = options.Strategy ?? scenario.DefaultStrategy ?? "random";
@@ -32,6 +37,11 @@ public static class ScenarioRunner
         if (scenario.ContentHash != schedule.ScenarioHash)
         {
             throw new ScheduleDivergedException($"the schedule was recorded on scenario '{schedule.Scenario}' with content hash {schedule.ScenarioHash ?? "(built-in)"}, but it is now {scenario.ContentHash ?? "(built-in)"}");
+        }
+
+        if (schedule.Checks is not null)
+        {
+            scenario.SelectChecks(new HashSet<string>(schedule.Checks, StringComparer.Ordinal));
         }
 
         RunReport report = Execute(scenario, new ReplayStrategy(schedule), schedule.Seed, schedule.StepsMax, logger);
@@ -56,7 +66,11 @@ public static class ScenarioRunner
         }
 
         string result = violation?.Kind ?? "ok";
-        Schedule schedule = system.CaptureSchedule(scenario.Reference, scenario.ContentHash, seed) with { Result = result };
+        Schedule schedule = system.CaptureSchedule(scenario.Reference, scenario.ContentHash, seed) with
+        {
+            Result = result,
+            Checks = scenario.Checks.Count > 0 ? [.. scenario.Checks.Order(StringComparer.Ordinal)] : null,
+        };
         return new RunReport
         {
             Scenario = scenario.Name,

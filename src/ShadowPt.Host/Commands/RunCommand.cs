@@ -37,10 +37,15 @@ internal static class RunCommand
         });
         var scheduleOut = new Option<string?>("--schedule-out") { Description = "Save the run's schedule here (on a violation it is saved anyway).", HelpName = "FILE" };
         var logLevel = LogLevelOption();
+        var checks = new Option<string?>("--checks")
+        {
+            Description = $"Comma-separated checks to run, or 'none' (default: ShadowPt:Checks in config/appsettings.json, else all: {string.Join(", ", ScenarioDefinition.CheckNames)}).",
+            HelpName = "LIST",
+        };
 
         var command = new Command("run", "Run a scenario once on the deterministic scheduler and print a summary.")
         {
-            scenario, seed, strategy, pctDepth, stepsMax, scheduleOut, logLevel,
+            scenario, seed, strategy, pctDepth, stepsMax, scheduleOut, logLevel, checks,
         };
         command.SetAction(parsed =>
         {
@@ -54,11 +59,28 @@ internal static class RunCommand
                 PctDepth = parsed.GetValue(pctDepth),
                 StepsMax = parsed.GetValue(stepsMax),
                 Logger = loggers.CreateLogger("ShadowPt.Runtime"),
+                Checks = SelectedChecks(parsed.GetValue(checks)),
             };
             RunReport report = ScenarioRunner.Run(factory, options);
             return Summary.Print(stdout, report, parsed.GetValue(scheduleOut));
         });
         return command;
+    }
+
+    /// <summary>--checks, else the configured default, else null (the scenario's own: all).</summary>
+    private static HashSet<string>? SelectedChecks(string? option)
+    {
+        string? list = option ?? Logging.Configuration()["ShadowPt:Checks"];
+        if (list is null)
+        {
+            return null;
+        }
+
+        string[] names = list == "none" ? [] : list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        string? unknown = names.FirstOrDefault(n => !ScenarioDefinition.CheckNames.Contains(n));
+        return unknown is null
+            ? new HashSet<string>(names, StringComparer.Ordinal)
+            : throw new UsageException($"unknown check '{unknown}' (checks: {string.Join(", ", ScenarioDefinition.CheckNames)}, or none)");
     }
 
     public static Option<string?> LogLevelOption()

@@ -120,3 +120,43 @@ public sealed class RunCommandTests
         throw new InvalidOperationException("no seed in 1..64 loses an update");
     }
 }
+
+public sealed class RunCommandChecksTests
+{
+    [Fact]
+    public void ChecksAreChosenOnTheCommandLineAndRecordedForReplay()
+    {
+        using var dir = new TempDir();
+        string file = dir.File("c.schedule");
+        var run = CliRunner.Run("run", "--checks", "lockdep,resources", "--schedule-out", file);
+        Assert.Equal(0, run.Exit);
+        Assert.Contains("checks lockdep,resources", File.ReadAllText(file), StringComparison.Ordinal);
+        var replay = CliRunner.Run("replay", file);
+        Assert.Equal(CliRunner.Field(run.Out, "trace-hash"), CliRunner.Field(replay.Out, "trace-hash"));
+    }
+
+    [Fact]
+    public void AnUnknownCheckIsBadInput()
+    {
+        var (exit, _, error) = CliRunner.Run("run", "--checks", "lockdep,telepathy");
+        Assert.Equal(2, exit);
+        Assert.StartsWith("shadowpt: unknown check 'telepathy'", CliRunner.Lines(error).Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithoutTheConsistencyCheckAVariantGoesUnnoticed()
+    {
+        using var dir = new TempDir();
+        string scenario = dir.File("v.json");
+        File.WriteAllText(scenario, """
+            { "name": "v", "seed": 1, "variants": ["shadow-update-at-invalidate-start"],
+              "processes": [ { "name": "t", "placement": { "a": "0x10000000" }, "program": [
+                { "op": "mmap", "label": "a", "pages": 4 }, { "op": "write", "label": "a", "think": 2 }, { "op": "madvise-dontneed", "label": "a", "pages": 4, "think": 2 } ] } ],
+              "inspectors": [ { "name": "i", "target": "t", "start": "0x10000000", "end": "0x10004000", "ticks": 6 } ] }
+            """);
+        var checkedRun = CliRunner.Run("run", scenario, "--schedule-out", dir.File("a.schedule"));
+        var uncheckedRun = CliRunner.Run("run", scenario, "--checks", "none");
+        Assert.Equal("result: violation: shadow-inconsistent", CliRunner.Lines(checkedRun.Out)[^1]);
+        Assert.Equal("result: ok", CliRunner.Lines(uncheckedRun.Out)[^1]);
+    }
+}

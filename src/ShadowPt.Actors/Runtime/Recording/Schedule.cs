@@ -29,6 +29,9 @@ public sealed record Schedule
     /// <summary><c>ok</c> or the violation kind.</summary>
     public required string Result { get; init; }
 
+    /// <summary>The checks that ran (a violation ends the run, so a replay must run the same ones); null when the scenario has none.</summary>
+    public IReadOnlyList<string>? Checks { get; init; }
+
     public required IReadOnlyList<ScheduleChoice> Choices { get; init; }
 
     /// <summary>"sender -> receiver (kind)" per channel id, so a replay can tell when it diverges.</summary>

@@ -25,6 +25,9 @@ public static class ScheduleFile
 
     private const int TokensPerLine = 32;
 
+    /// <summary>Most check names a schedule may list.</summary>
+    public const int ChecksMax = 32;
+
     public static void Write(Schedule schedule, TextWriter writer)
     {
         ArgumentNullException.ThrowIfNull(schedule);
@@ -40,6 +43,11 @@ public static class ScheduleFile
         writer.Write($"strategy {Clean(schedule.Strategy)}\n");
         writer.Write(string.Create(inv, $"seed {schedule.Seed}\nsteps-max {schedule.StepsMax}\nsteps {schedule.Steps}\nticks {schedule.Ticks}\n"));
         writer.Write($"trace-hash {schedule.TraceHash}\nresult {schedule.Result}\n");
+        if (schedule.Checks is not null)
+        {
+            writer.Write($"checks {string.Join(',', schedule.Checks.Select(Clean))}\n");
+        }
+
         writer.Write(string.Create(inv, $"channels {schedule.Channels.Count}\n"));
         for (int i = 0; i < schedule.Channels.Count; i++)
         {
@@ -142,7 +150,25 @@ public static class ScheduleFile
             long ticks = Count(Field("ticks"), "ticks", long.MaxValue);
             string traceHash = Hex(Field("trace-hash"), "trace-hash");
             string result = Word(Field("result"), "result");
-            string[] channels = Channels((int)Count(Field("channels"), "channels", Schedule.ChannelsMax));
+            string[]? checks = null;
+            line = NextLine();
+            if (line.StartsWith("checks ", StringComparison.Ordinal))
+            {
+                checks = line["checks ".Length..].Split(',');
+                if (checks.Length > ChecksMax || checks.Any(c => c.Length == 0))
+                {
+                    throw Error($"checks must be 1 to {ChecksMax} comma-separated words");
+                }
+
+                foreach (string c in checks)
+                {
+                    Word(c, "check");
+                }
+
+                line = NextLine();
+            }
+
+            string[] channels = Channels((int)Count(Value(line, "channels"), "channels", Schedule.ChannelsMax));
             ScheduleChoice[] choices = Choices((int)Count(Field("choices"), "choices", ChoicesMax), channels.Length);
             if (NextLine() != "end")
             {
@@ -152,7 +178,7 @@ public static class ScheduleFile
             return new Schedule
             {
                 Scenario = scenario, ScenarioHash = scenarioHash, Strategy = strategy, Seed = seed, StepsMax = stepsMax,
-                Steps = steps, Ticks = ticks, TraceHash = traceHash, Result = result, Channels = channels, Choices = choices,
+                Steps = steps, Ticks = ticks, TraceHash = traceHash, Result = result, Checks = checks, Channels = channels, Choices = choices,
             };
         }
 

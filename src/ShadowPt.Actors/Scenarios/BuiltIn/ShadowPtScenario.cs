@@ -28,7 +28,7 @@ public sealed class ShadowPtScenario : Scenario
     /// <summary>Lines the inspectors printed, in order.</summary>
     private readonly List<string> _output = new();
 
-    private readonly ScenarioDefinition _definition;
+    private ScenarioDefinition _definition;
     private Machine? _machine;
 
     /// <summary>One target running <paramref name="target"/> on CPU 0 and one inspector on CPU 1 (or 0).</summary>
@@ -58,6 +58,20 @@ public sealed class ShadowPtScenario : Scenario
     public override string? ContentHash => _definition.ContentHash;
 
     public ScenarioDefinition Definition => _definition;
+
+    public override IReadOnlySet<string> Checks => _definition.Checks;
+
+    public override void SelectChecks(IReadOnlySet<string> checks)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        string? unknown = checks.FirstOrDefault(c => !ScenarioDefinition.CheckNames.Contains(c));
+        if (unknown is not null)
+        {
+            throw new ArgumentException($"unknown check '{unknown}' (checks: {string.Join(", ", ScenarioDefinition.CheckNames)})", nameof(checks));
+        }
+
+        _definition = _definition with { Checks = new HashSet<string>(checks, StringComparer.Ordinal) };
+    }
 
     /// <summary>The booted machine (after Setup), for tests.</summary>
     public Machine? Machine => _machine;
