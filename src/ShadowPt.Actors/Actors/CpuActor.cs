@@ -20,7 +20,9 @@ public sealed class CpuActor : ReceiveActor
         _k = new KernelContext(Context, memory, cpus, id, config, hooks, events);
         Receive<FlushTlbIpi>(ipi =>
         {
+            _k.RaiseIpiTaken(Sender, acking: false);
             _k.FlushLocal(ipi.Mm, ipi.Range, ipi.FullMm, ipi.TlbGen); // flush_tlb_func
+            _k.RaiseIpiTaken(Sender, acking: true);
             Sender.Tell(TlbFlushAck.Instance);
         });
         Receive<UserRequest>(request =>
@@ -63,8 +65,10 @@ public sealed class CpuActor : ReceiveActor
 
     private async ActorTask RunUserRequest(UserRequest request, IActorRef replyTo)
     {
+        _k.RaiseUserOpStarted(request.Pid, request.Op);
         if (!await ContextSwitch(request.Pid))
         {
+            _k.RaiseUserOpDone(request.Pid, request.Op, UserResult.Dead);
             replyTo.Tell(UserResult.Dead, Self); // an exited task never runs again: no access, no syscall
             return;
         }
@@ -78,6 +82,7 @@ public sealed class CpuActor : ReceiveActor
             _ => throw new KernelBugException($"unknown user operation {request.Op}"),
         };
         _k.AssertNoLocksHeld(request.Op); // formats the op only when a lock is left held
+        _k.RaiseUserOpDone(request.Pid, request.Op, result);
         replyTo.Tell(result, Self);
     }
 

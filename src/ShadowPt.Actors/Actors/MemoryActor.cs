@@ -19,7 +19,10 @@ public sealed class MemoryActor : ReceiveActor
         Receive<MemOp>(op =>
         {
             state.Step = Context.Step;
-            Sender.Tell(op.Run(state));
+            state.RunningOp = op;
+            MemReply reply = op.Run(state);
+            state.RunningOp = null;
+            Sender.Tell(reply);
             while (state.PendingGrants.TryDequeue(out (LockRef Lock, LockGrant Grant) pending))
             {
                 Grant(pending.Lock, pending.Grant);

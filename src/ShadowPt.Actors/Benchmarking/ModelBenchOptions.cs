@@ -73,6 +73,9 @@ public sealed record ModelBenchOptions
     public ulong Seed { get; init; } = 1;
 
     /// <summary>The defaults.</summary>
+    /// <summary>Runs of the default scenario per configuration of checkers.</summary>
+    public int CheckerRuns { get; init; } = 400;
+
     public static ModelBenchOptions Full { get; } = new();
 
     /// <summary>A few seconds: smaller counts, fewer repetitions, noisier figures.</summary>
@@ -86,6 +89,7 @@ public sealed record ModelBenchOptions
         ThreadedFaults = 4_096,
         ThreadedHits = 200_000,
         Repetitions = 2,
+        CheckerRuns = 100,
         WarmupTime = TimeSpan.FromMilliseconds(400),
     };
 
@@ -111,6 +115,8 @@ public sealed record ModelBenchOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ScalingHitPages);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ProcessScalingCpus);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ThreadedCpus);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CheckerRuns);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(CheckerRuns, AccessesMax);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Repetitions);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Repetitions, RepetitionsMax);
         ArgumentOutOfRangeException.ThrowIfLessThan(WarmupTime, TimeSpan.Zero);

@@ -38,6 +38,7 @@ public static class ModelBenchmarks
         }
 
         Threaded(figures, options, progress);
+        CheckerOverhead.Run(figures, options, progress);
         return figures;
     }
 

@@ -95,7 +95,7 @@ public sealed partial class KernelContext
 
     /// <summary>Runs <paramref name="body"/> atomically on the kernel state, in the memory-subsystem actor.</summary>
     public MemAwaitable<T> Mem<T>(string what, Func<KernelState, T> body) =>
-        new(Actor.Ask<MemReply>(Memory, new MemOp<T>(what, body)));
+        new(Actor.Ask<MemReply>(Memory, new MemOp<T>(what, body) { Cpu = Cpu, Pid = CurrentPid }));
 
     /// <summary>
     /// Takes <paramref name="lockRef"/>, waiting for it as long as it takes. <paramref name="subclass"/>
@@ -128,8 +128,11 @@ public sealed partial class KernelContext
         int subclass = _heldMeta[index].Subclass;
         _held.RemoveAt(index);
         _heldMeta.RemoveAt(index);
-        Memory.Tell(new LockRelease(lockRef, mode, Owner), Actor.Self);
+
+        // Observed before the release leaves: on the threaded scheduler the next holder could
+        // otherwise see its grant (and the race checker its acquire) before this release.
         Raise(new LockUse(lockRef, mode, subclass, place), static (o, e) => o.LockReleased(e));
+        Memory.Tell(new LockRelease(lockRef, mode, Owner), Actor.Self);
     }
 
     /// <summary>Tells the observers about a lock operation, with what the path holds now.</summary>
@@ -179,6 +182,7 @@ public sealed partial class KernelContext
         int index = IndexOfHeld(lockRef, LockMode.Exclusive);
         Bug.On(index < 0, $"{Cpu}: mmap_write_downgrade without the write lock of {mm}");
         LockOwner owner = Owner;
+        Raise(new LockUse(lockRef, LockMode.Exclusive, _heldMeta[index].Subclass, _heldMeta[index].Place), static (o, e) => o.LockDowngraded(e));
         await Mem("mmap_write_downgrade", s =>
         {
             foreach (LockGrant grant in s.Mm(mm).MmapLock.DowngradeWrite(owner))

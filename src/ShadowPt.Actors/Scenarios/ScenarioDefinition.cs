@@ -30,7 +30,7 @@ public sealed record InspectorDefinition(
 public sealed record ScenarioDefinition
 {
     /// <summary>Checks a scenario may name; all run by default.</summary>
-    public static readonly IReadOnlyList<string> CheckNames = ["shadow-consistency", "resources", "lockdep"];
+    public static readonly IReadOnlyList<string> CheckNames = ["shadow-consistency", "resources", "lockdep", "races", "monitors"];
 
     public required string Name { get; init; }
 
@@ -51,6 +51,12 @@ public sealed record ScenarioDefinition
 
     /// <summary>The checks that run.</summary>
     public IReadOnlySet<string> Checks { get; init; } = new HashSet<string>(CheckNames, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Spec monitors of this scenario beyond the built-in ones, each made fresh for every run: how a
+    /// user adds a safety or liveness property in C# without touching the model (check <c>monitors</c>).
+    /// </summary>
+    public IReadOnlyList<Func<Checking.SpecMonitor>> Monitors { get; init; } = [];
 
     /// <summary>The file it came from (full path); null for built-ins.</summary>
     public string? SourcePath { get; init; }

@@ -53,21 +53,27 @@ public sealed class ShadowHooks : KernelHooks
     internal static async ActorTask Update(KernelContext k, MmId mm, AddrRange range, string what)
     {
         string who = k.Label(what);
-        bool unlocked = k.Config.HasVariant(Variants.ShadowUpdateWithoutLock);
-        if (!unlocked)
+        if (k.Config.HasVariant(Variants.ShadowUpdateWithoutLock))
         {
-            await k.Lock(ShadowPtLockRef.Instance, LockMode.Exclusive);
+            await ShadowUpdateVariants.UpdateWithoutLock(k, mm, range, what, who);
+            return;
         }
 
-        await k.Mem(what, s =>
+        await k.Lock(ShadowPtLockRef.Instance, LockMode.Exclusive);
+        if (k.Config.HasVariant(Variants.TornShadowEntry))
         {
-            SptState t = s.Extension<SptState>();
-            return t.IsOpen && t.Tracking && t.TargetMm == mm ? ShadowTruth.Refresh(s, t, range, s.Who(who)) : 0;
-        });
-        if (!unlocked)
-        {
-            k.Unlock(ShadowPtLockRef.Instance, LockMode.Exclusive);
+            await ShadowUpdateVariants.UpdateTorn(k, mm, range, what, who);
         }
+        else
+        {
+            await k.Mem(what, s =>
+            {
+                SptState t = s.Extension<SptState>();
+                return t.IsOpen && t.Tracking && t.TargetMm == mm ? ShadowTruth.Refresh(s, t, range, s.Who(who)) : 0;
+            });
+        }
+
+        k.Unlock(ShadowPtLockRef.Instance, LockMode.Exclusive);
     }
 }
 
@@ -117,6 +123,7 @@ public static class Variants
 {
     public const string ShadowUpdateAtInvalidateStart = "shadow-update-at-invalidate-start";
     public const string ShadowUpdateWithoutLock = "shadow-update-without-lock";
+    public const string TornShadowEntry = "torn-shadow-entry";
     public const string StackGrowthUntracked = "stack-growth-untracked";
     public const string InspectorExitLeaks = "inspector-exit-leaks";
     public const string CloseFreesBeforeZap = "close-frees-before-zap";

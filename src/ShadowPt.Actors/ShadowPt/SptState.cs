@@ -90,6 +90,10 @@ public sealed class SptState
 
     public VirtAddr PageOf(int entry) => Start + ((ulong)entry << PageGeometry.PageShift);
 
+    /// <summary>
+    /// Writes the three words of an entry. Caller holds the shadow lock: each word is stored with
+    /// WRITE_ONCE for the lockless inspector, and writers assert that they are alone (ASSERT_EXCLUSIVE_WRITER).
+    /// </summary>
     public void WriteEntry(FrameAllocator frames, int entry, ShadowPte value, Provenance who)
     {
         WriteWord(frames, entry, 0, value.Vaddr, who);
@@ -97,9 +101,12 @@ public sealed class SptState
         WriteWord(frames, entry, 2, value.StateFlags, who);
     }
 
-    public void WriteWord(FrameAllocator frames, int entry, int word, ulong value, Provenance who)
+    /// <summary>Stores one word of an entry, marked as <paramref name="marking"/> says (the race checker sees how).</summary>
+    public void WriteWord(FrameAllocator frames, int entry, int word, ulong value, Provenance who, AccessMarking marking = AccessMarking.MarkedExclusiveWriter)
     {
+        ArgumentNullException.ThrowIfNull(frames);
         (int frame, int offset) = WordLocation(entry, word);
+        frames.Instrumentation?.KernelStore(Frames[frame], offset, marking, value);
         frames.WriteU64(Frames[frame], offset, value, who);
     }
 

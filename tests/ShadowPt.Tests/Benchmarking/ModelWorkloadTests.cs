@@ -83,7 +83,7 @@ public sealed class FootprintMeasurementTests
         {
             FaultPages = 128, HitAccesses = 256, WalkPages = 100, WalkAccesses = 200, TlbEntries = 64, FootprintPages = 256,
             ScalingCpus = [1, 2], ScalingProcesses = [1, 3], ScalingFaults = 12, ScalingHits = 48,
-            ThreadedFaults = 64, ThreadedHits = 256, Repetitions = 1, WarmupTime = TimeSpan.Zero,
+            ThreadedFaults = 64, ThreadedHits = 256, Repetitions = 1, WarmupTime = TimeSpan.Zero, CheckerRuns = 2,
         };
 
         IReadOnlyList<BenchFigure> figures = ModelBenchmarks.Run(options, progress: null);
@@ -95,6 +95,7 @@ public sealed class FootprintMeasurementTests
                 "model-cpus-1-fault", "model-cpus-1-hit", "model-cpus-2-fault", "model-cpus-2-hit",
                 "model-procs-1-fault", "model-procs-1-hit", "model-procs-3-fault", "model-procs-3-hit",
                 "model-thr-hit", "model-thr-fault",
+                "model-checks-none", "model-checks-all", "model-checks-overhead",
             ],
             figures.Select(f => f.Name));
         Assert.All(figures, f => Assert.True(f.Value > 0, f.ToString()));

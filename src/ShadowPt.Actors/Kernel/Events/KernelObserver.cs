@@ -32,7 +32,7 @@ public abstract partial class KernelObserver
 /// The event stream of one machine: observers attached before the run, called in attachment order.
 /// Serialised by a lock so the threaded scheduler may raise events from several threads.
 /// </summary>
-public sealed class KernelEvents
+public sealed partial class KernelEvents
 {
     /// <summary>Most observers one machine may have.</summary>
     public const int ObserversMax = 32;

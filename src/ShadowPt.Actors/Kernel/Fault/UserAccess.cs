@@ -59,7 +59,6 @@ public static class UserAccess
         try
         {
             string who = k.Label(write ? "user store" : "user load");
-            int offset = (int)address.OffsetInPage;
             if (k.Tlb.Lookup(mm, address) is TlbEntry hit)
             {
                 if (write && !hit.Writable)
@@ -67,7 +66,7 @@ public static class UserAccess
                     return (false, 0);
                 }
 
-                ulong got = await k.Mem(write ? "store (tlb hit)" : "load (tlb hit)", s => AccessFrame(s, hit.Pfn, offset, write, value, size, who));
+                ulong got = await k.Mem(write ? "store (tlb hit)" : "load (tlb hit)", s => AccessFrame(s, hit.Pfn, address, write, value, size, who));
                 return (true, got);
             }
 
@@ -85,10 +84,10 @@ public static class UserAccess
                 Pte updated = write ? pte.PteMkYoung().PteMkDirty() : pte.PteMkYoung();
                 if (updated != pte)
                 {
-                    pgd.SetPteAt(page, updated);
+                    pgd.SetPteAccessFlags(page, updated);
                 }
 
-                return (true, pte.Pfn, pte.IsWrite, AccessFrame(s, pte.Pfn, offset, write, value, size, who));
+                return (true, pte.Pfn, pte.IsWrite, AccessFrame(s, pte.Pfn, address, write, value, size, who));
             });
             if (!ok)
             {
@@ -105,8 +104,10 @@ public static class UserAccess
     }
 
     /// <summary>The memory access proper: a freed frame is a use after free and throws with its history.</summary>
-    private static ulong AccessFrame(KernelState s, Pfn pfn, int offset, bool write, ulong value, int size, string who)
+    private static ulong AccessFrame(KernelState s, Pfn pfn, VirtAddr address, bool write, ulong value, int size, string who)
     {
+        int offset = (int)address.OffsetInPage;
+        s.Frames.Instrumentation?.UserAccess(pfn, offset, size, write, value, address);
         if (size == 8)
         {
             if (write)

@@ -72,6 +72,7 @@ public sealed partial class KernelContext
     public async ActorTask SynchronizeSrcu()
     {
         await Actor.Ask<LockGranted>(Memory, new LockRequest(NotifierSrcuRef.Instance, LockMode.Exclusive, Owner));
+        RaiseSrcuSynchronized();
     }
 
     /// <summary>

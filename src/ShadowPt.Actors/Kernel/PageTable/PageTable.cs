@@ -94,6 +94,7 @@ public sealed partial class PageTable
         PtePage page = LookupPtePage(address) ?? throw Bug.Fail($"SetPteAt: no PTE page for {address}");
         int index = PageGeometry.PteIndex(address.Value);
         var old = new Pte(page.Entries[index]);
+        _frames.Instrumentation?.PteStore(page.Pfn, index, old.Value, pte.Value);
         page.Entries[index] = pte.Value;
         int delta = (pte.IsNone ? 0 : 1) - (old.IsNone ? 0 : 1);
         page.Used += delta;
@@ -129,6 +130,7 @@ public sealed partial class PageTable
                 var old = new Pte(page.Entries[index]);
                 if (!old.IsNone)
                 {
+                    _frames.Instrumentation?.PteStore(page.Pfn, index, old.Value, 0);
                     page.Entries[index] = 0;
                     page.Used--;
                     MappedPteCount--;

@@ -33,12 +33,14 @@ public sealed partial class KernelContext
         var acks = new AskAwaitable<TlbFlushAck>[targets.Length];
         for (int i = 0; i < targets.Length; i++)
         {
+            RaiseIpiSent(new CpuId(targets[i]));
             acks[i] = Actor.Ask<TlbFlushAck>(Cpus[targets[i]], new FlushTlbIpi(mm, range, fullMm, gen));
         }
 
-        foreach (AskAwaitable<TlbFlushAck> ack in acks)
+        for (int i = 0; i < acks.Length; i++)
         {
-            await ack;
+            await acks[i];
+            RaiseIpiAckReceived(new CpuId(targets[i]));
         }
     }
 

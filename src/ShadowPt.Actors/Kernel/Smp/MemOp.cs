@@ -13,6 +13,12 @@ public abstract class MemOp(string what) : ITraceable
     /// <summary>The kernel operation, for example <c>set_pte_at</c>.</summary>
     public string What { get; } = what;
 
+    /// <summary>The CPU whose kernel path sent it; null for one sent from outside a CPU (tests).</summary>
+    public CpuId? Cpu { get; init; }
+
+    /// <summary>The task current on that CPU when it was sent.</summary>
+    public int Pid { get; init; }
+
     /// <summary>The hash of <see cref="What"/>; names are literals, so it is looked up by reference, not rehashed per delivery.</summary>
     public ulong TraceFingerprint => Runtime.Recording.TraceHash.OfLiteral(What);
 

@@ -73,6 +73,12 @@ public sealed class ShadowPtScenario : Scenario
         _definition = _definition with { Checks = new HashSet<string>(checks, StringComparer.Ordinal) };
     }
 
+    /// <summary>The spec monitors of the run (after Setup, with check <c>monitors</c>): scenario code may announce events to them.</summary>
+    public Checking.SpecMonitors? Monitors { get; private set; }
+
+    /// <summary>The race detector of the run (after Setup, with check <c>races</c>).</summary>
+    public Checking.RaceDetector? Races { get; private set; }
+
     /// <summary>The booted machine (after Setup), for tests.</summary>
     public Machine? Machine => _machine;
 
@@ -120,6 +126,9 @@ public sealed class ShadowPtScenario : Scenario
             machine.Events.Add(new Checking.LockdepObserver(system));
         }
 
+        Races = _definition.Checks.Contains("races") ? new Checking.RaceDetector(system, machine.State, machine.Events) : null;
+        Monitors = _definition.Checks.Contains("monitors") ? StartMonitors(system, machine) : null;
+
         var pids = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (ProcessDefinition p in _definition.Processes)
         {
@@ -153,6 +162,15 @@ public sealed class ShadowPtScenario : Scenario
         {
             system.AddQuiescentObserver(() => CheckConsistency(system, machine));
         }
+    }
+
+    /// <summary>The built-in monitors and the scenario's own, watching the kernel events and every quiescent point.</summary>
+    private Checking.SpecMonitors StartMonitors(ActorSystem system, Machine machine)
+    {
+        IEnumerable<Checking.SpecMonitor> monitors = [new Checking.ShadowTableReleasedMonitor(), new Checking.TlbShootdownMonitor(), .. _definition.Monitors.Select(make => make())];
+        var hub = new Checking.SpecMonitors(system, machine.Events, monitors);
+        system.AddQuiescentObserver(() => hub.AtQuiescentPoint(machine.State));
+        return hub;
     }
 
     /// <summary>The definition behind the (name, config, target, inspector) constructor.</summary>
@@ -190,11 +208,12 @@ public sealed class ShadowPtScenario : Scenario
     public override Violation? CheckEnd(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
-        if (!_definition.Checks.Contains("resources"))
-        {
-            return null;
-        }
+        return (_definition.Checks.Contains("resources") ? CheckResources(system) : null) ?? Monitors?.AtEnd();
+    }
 
+    /// <summary>At the end: no shadow table left open by a dead inspector, no notifier on a dead mm.</summary>
+    private Violation? CheckResources(ActorSystem system)
+    {
         KernelState state = _machine!.State;
         SptState table = state.Extension<SptState>();
         if (table.IsOpen && state.FindTask(table.OpenerPid) is { Exited: true })
