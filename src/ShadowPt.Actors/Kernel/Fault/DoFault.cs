@@ -32,7 +32,7 @@ public static partial class Fault
         // __do_fault → filemap_fault / shmem_fault, and for COW the private copy.
         (Pfn? mapped, bool major) = await k.Mem("__do_fault", s =>
         {
-            (Pfn? cached, bool wasMajor) = s.PageCache.FindOrRead(s.Frames, file, pgoff, s.Who(who));
+            (Pfn? cached, bool wasMajor) = s.PageCache.FindOrRead(s.Frames, file, pgoff, s.Who(who), s.FileFill(file));
             if (!cow || cached is not Pfn source)
             {
                 return (cached, wasMajor);

@@ -120,6 +120,11 @@ public sealed class ShadowPtScenario : Scenario
             machine.Events.Add(new Checking.LockdepObserver(system));
         }
 
+        foreach (FileDefinition f in _definition.Files)
+        {
+            machine.State.CreateFile(f.Path, f.Pages, f.Fill, f.Writable);
+        }
+
         var pids = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (ProcessDefinition p in _definition.Processes)
         {
