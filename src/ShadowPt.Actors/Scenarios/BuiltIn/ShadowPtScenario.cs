@@ -120,6 +120,11 @@ public sealed class ShadowPtScenario : Scenario
             machine.Events.Add(new Checking.LockdepObserver(system));
         }
 
+        if (_definition.Checks.Contains("deadlock") && system.IsDeterministic)
+        {
+            Checking.DeadlockObserver.Attach(system, machine.Events, machine.State);
+        }
+
         foreach (FileDefinition f in _definition.Files)
         {
             machine.State.CreateFile(f.Path, f.Pages, f.Fill, f.Writable);
@@ -200,15 +205,7 @@ public sealed class ShadowPtScenario : Scenario
             return null;
         }
 
-        KernelState state = _machine!.State;
-        SptState table = state.Extension<SptState>();
-        if (table.IsOpen && state.FindTask(table.OpenerPid) is { Exited: true })
-        {
-            return new Violation("resource-leak", $"the shadow table is still open after its inspector (pid {table.OpenerPid}) exited", system.Steps, system.Now);
-        }
-
-        MmStruct? dead = state.Mms.FirstOrDefault(m => m.IsDead && m.Notifiers.Count > 0);
-        return dead is null ? null : new Violation("resource-leak", $"{dead.Id} is dead but {dead.Notifiers.Count} mmu_notifier(s) are still registered on it", system.Steps, system.Now);
+        return Checking.ResourceChecker.CheckEnd(system, _machine!.State);
     }
 
     public override IEnumerable<string> Describe(ActorSystem system) => _output;
