@@ -30,7 +30,7 @@ public sealed record InspectorDefinition(
 public sealed record ScenarioDefinition
 {
     /// <summary>Checks a scenario may name; all run by default.</summary>
-    public static readonly IReadOnlyList<string> CheckNames = ["shadow-consistency", "resources", "lockdep"];
+    public static readonly IReadOnlyList<string> CheckNames = ["shadow-consistency", "resources", "lockdep", Checking.TlbCoherenceObserver.CheckName];
 
     public required string Name { get; init; }
 

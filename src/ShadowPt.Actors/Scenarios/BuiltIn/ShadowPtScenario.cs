@@ -106,6 +106,11 @@ public sealed class ShadowPtScenario : Scenario
             machine.Events.Add(new Checking.LockdepObserver(system));
         }
 
+        if (_definition.Checks.Contains(Checking.TlbCoherenceObserver.CheckName))
+        {
+            Checking.TlbCoherenceObserver.Attach(system, machine);
+        }
+
         var pids = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (ProcessDefinition p in _definition.Processes)
         {
