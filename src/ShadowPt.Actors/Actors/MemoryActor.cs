@@ -20,7 +20,9 @@ public sealed class MemoryActor : ReceiveActor
         Receive<MemOp>(op =>
         {
             state.Step = Context.Step;
+            state.CurrentOp = op;
             Sender.Tell(op.Run(state));
+            state.CurrentOp = null;
             while (state.PendingGrants.TryDequeue(out (LockRef Lock, LockGrant Grant) pending))
             {
                 Grant(pending.Lock, pending.Grant);

@@ -39,6 +39,7 @@ public sealed partial class KernelContext
         Cpu = cpu;
         Config = config;
         Tlb = new Tlb(cpu, config.TlbEntries);
+        WatchTlb(events);
     }
 
     /// <summary>The machine's event stream, which checkers observe.</summary>
@@ -95,7 +96,7 @@ public sealed partial class KernelContext
 
     /// <summary>Runs <paramref name="body"/> atomically on the kernel state, in the memory-subsystem actor.</summary>
     public MemAwaitable<T> Mem<T>(string what, Func<KernelState, T> body) =>
-        new(Actor.Ask<MemReply>(Memory, new MemOp<T>(what, body)));
+        new(Actor.Ask<MemReply>(Memory, new MemOp<T>(what, body) { Cpu = Cpu, Pid = CurrentPid }));
 
     /// <summary>
     /// Takes <paramref name="lockRef"/>, waiting for it as long as it takes. <paramref name="subclass"/>

@@ -87,6 +87,7 @@ public sealed partial class KernelState
             Bug.On(mm.Id.Value != _mms.Count + 1, "mm ids must be dense");
             _nextMmId++;
             _mms.Add(mm);
+            WatchPageTable(mm);
         }
 
         return mm;

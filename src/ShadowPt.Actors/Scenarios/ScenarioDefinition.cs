@@ -33,7 +33,7 @@ public sealed record FileDefinition(string Path, int Pages, byte Fill, bool Writ
 public sealed record ScenarioDefinition
 {
     /// <summary>Checks a scenario may name; all run by default.</summary>
-    public static readonly IReadOnlyList<string> CheckNames = ["shadow-consistency", "resources", "lockdep", "deadlock"];
+    public static readonly IReadOnlyList<string> CheckNames = ["shadow-consistency", "resources", "lockdep", "deadlock", Checking.TlbCoherenceObserver.CheckName];
 
     public required string Name { get; init; }
 

@@ -99,6 +99,7 @@ public sealed partial class PageTable
         page.Used += delta;
         MappedPteCount += delta;
         Bug.On(page.Used < 0 || page.Used > PageGeometry.PtrsPerTable, "SetPteAt: PTE page use count out of range");
+        Watcher?.PteChanged(address, old, pte);
         return old;
     }
 
@@ -133,6 +134,7 @@ public sealed partial class PageTable
                     page.Used--;
                     MappedPteCount--;
                     zapped.Add(new ZappedPte(new VirtAddr(addr), old, new PtePageId(page.Pfn)));
+                    Watcher?.PteChanged(new VirtAddr(addr), old, Pte.None);
                     count++;
                 }
             }

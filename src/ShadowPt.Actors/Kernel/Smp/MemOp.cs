@@ -16,6 +16,12 @@ public abstract class MemOp(string what) : ITraceable
     /// <summary>The hash of <see cref="What"/>; names are literals, so it is looked up by reference, not rehashed per delivery.</summary>
     public ulong TraceFingerprint => Runtime.Recording.TraceHash.OfLiteral(What);
 
+    /// <summary>The CPU whose kernel path sent it (null when not sent by one), for the places checkers report.</summary>
+    public CpuId? Cpu { get; init; }
+
+    /// <summary>The task whose kernel path sent it (0 for the idle task or none).</summary>
+    public int Pid { get; init; }
+
     public abstract MemReply Run(KernelState state);
 
     public override string ToString() => What;

@@ -125,6 +125,11 @@ public sealed class ShadowPtScenario : Scenario
             Checking.DeadlockObserver.Attach(system, machine.Events, machine.State);
         }
 
+        if (_definition.Checks.Contains(Checking.TlbCoherenceObserver.CheckName))
+        {
+            Checking.TlbCoherenceObserver.Attach(system, machine);
+        }
+
         foreach (FileDefinition f in _definition.Files)
         {
             machine.State.CreateFile(f.Path, f.Pages, f.Fill, f.Writable);
