@@ -42,6 +42,7 @@ public sealed class Machine
         ArgumentNullException.ThrowIfNull(config);
         var state = new KernelState(config);
         var events = new KernelEvents();
+        state.Events = events;
         IActorRef memory = system.ActorOf(Props.Create(() => new MemoryActor(state)), "mm");
         var cpus = new IActorRef[config.Cpus];
         for (int i = 0; i < config.Cpus; i++)

@@ -10,19 +10,19 @@ namespace ShadowPt.Actors;
 /// </summary>
 public sealed class MemoryActor : ReceiveActor
 {
-    /// <summary>Queued lock requests: who to answer when the lock is handed to that owner.</summary>
-    private readonly Dictionary<(LockRef Lock, LockOwner Owner), IActorRef> _waiters = new();
+    /// <summary>The state, whose <see cref="KernelState.LockWaits"/> say whom to answer when a lock is handed over.</summary>
+    private readonly KernelState _state;
 
     public MemoryActor(KernelState state)
     {
         ArgumentNullException.ThrowIfNull(state);
+        _state = state;
         Receive<MemOp>(op =>
         {
             state.Step = Context.Step;
-            state.RunningOp = op;
-            MemReply reply = op.Run(state);
-            state.RunningOp = null;
-            Sender.Tell(reply);
+            state.CurrentOp = op;
+            Sender.Tell(op.Run(state));
+            state.CurrentOp = null;
             while (state.PendingGrants.TryDequeue(out (LockRef Lock, LockGrant Grant) pending))
             {
                 Grant(pending.Lock, pending.Grant);
@@ -37,7 +37,7 @@ public sealed class MemoryActor : ReceiveActor
             }
             else
             {
-                _waiters.Add((request.Lock, request.Owner), Sender);
+                state.LockWaits.Add(new LockWait(request.Lock, request.Owner, request.Mode, state.Step, Sender));
             }
         });
         Receive<LockRelease>(release =>
@@ -53,11 +53,6 @@ public sealed class MemoryActor : ReceiveActor
     /// <summary>Answers the waiter a lock was handed to.</summary>
     private void Grant(LockRef lockRef, LockGrant grant)
     {
-        if (!_waiters.Remove((lockRef, grant.Owner), out IActorRef? waiter))
-        {
-            throw new KernelBugException($"{lockRef.Name} granted to {grant.Owner}, who is not waiting");
-        }
-
-        waiter.Tell(LockGranted.Instance, Self);
+        _state.LockWaits.Take(lockRef, grant.Owner).ReplyTo.Tell(LockGranted.Instance, Self);
     }
 }

@@ -126,6 +126,13 @@ public sealed class ProcessActor : ReceiveActor
 
     private UserOp ToUserOp(ProgramStep step) => step switch
     {
+        MmapStep { File: string path } m => new SyscallOp(new MmapFileCall(
+            _placement?.TryGetValue(m.Label, out VirtAddr at) == true ? at : VirtAddr.Zero,
+            Bytes(m.Pages),
+            m.Prot,
+            m.Flags | (_placement?.ContainsKey(m.Label) == true ? MapFlags.FixedNoReplace : MapFlags.None),
+            path,
+            (ulong)m.PgoffPages)),
         MmapStep m when _placement?.TryGetValue(m.Label, out VirtAddr fixedAt) == true =>
             new SyscallOp(new MmapCall(fixedAt, Bytes(m.Pages), m.Prot, m.Flags | MapFlags.FixedNoReplace)),
         MmapStep m => new SyscallOp(new MmapCall(VirtAddr.Zero, Bytes(m.Pages), m.Prot, m.Flags)),

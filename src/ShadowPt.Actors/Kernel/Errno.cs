@@ -11,6 +11,7 @@ public enum Errno
     EPERM = 1,
     ESRCH = 3,
     EINTR = 4,
+    EBADF = 9,
     EAGAIN = 11,
     ENOMEM = 12,
     EACCES = 13,

@@ -39,6 +39,7 @@ public sealed partial class KernelContext
         Cpu = cpu;
         Config = config;
         Tlb = new Tlb(cpu, config.TlbEntries);
+        WatchTlb(events);
     }
 
     /// <summary>The machine's event stream, which checkers observe.</summary>
@@ -167,13 +168,15 @@ public sealed partial class KernelContext
         }
     }
 
-    public ActorTask MmapReadLock(MmId mm) => Lock(new MmapLockRef(mm), LockMode.Shared);
+    /// <summary>mmap_read_lock; <paramref name="place"/> is the calling kernel function, which lock reports name.</summary>
+    public ActorTask MmapReadLock(MmId mm, [CallerMemberName] string place = "") => Lock(new MmapLockRef(mm), LockMode.Shared, 0, place);
 
-    public void MmapReadUnlock(MmId mm) => Unlock(new MmapLockRef(mm), LockMode.Shared);
+    public void MmapReadUnlock(MmId mm, [CallerMemberName] string place = "") => Unlock(new MmapLockRef(mm), LockMode.Shared, place);
 
-    public ActorTask MmapWriteLock(MmId mm) => Lock(new MmapLockRef(mm), LockMode.Exclusive);
+    /// <summary>mmap_write_lock; <paramref name="place"/> is the calling kernel function, which lock reports name.</summary>
+    public ActorTask MmapWriteLock(MmId mm, [CallerMemberName] string place = "") => Lock(new MmapLockRef(mm), LockMode.Exclusive, 0, place);
 
-    public void MmapWriteUnlock(MmId mm) => Unlock(new MmapLockRef(mm), LockMode.Exclusive);
+    public void MmapWriteUnlock(MmId mm, [CallerMemberName] string place = "") => Unlock(new MmapLockRef(mm), LockMode.Exclusive, place);
 
     /// <summary>mmap_write_downgrade: the write lock becomes a read lock without letting a writer in between.</summary>
     public async ActorTask MmapWriteDowngrade(MmId mm)

@@ -87,6 +87,7 @@ public sealed partial class KernelState
             Bug.On(mm.Id.Value != _mms.Count + 1, "mm ids must be dense");
             _nextMmId++;
             _mms.Add(mm);
+            WatchPageTable(mm);
         }
 
         return mm;
@@ -113,6 +114,30 @@ public sealed partial class KernelState
     public TaskStruct Task(int pid) => FindTask(pid) ?? throw new KernelBugException($"no task {pid}");
 
     public TaskStruct? FindTask(int pid) => (uint)(pid - 1) < (uint)_tasks.Count ? _tasks[pid - 1] : null;
+
+    /// <summary>Most files a machine knows.</summary>
+    public const int FilesMax = 256;
+
+    /// <summary>Files that processes may map, by path, with the byte every page of each holds on "disk".</summary>
+    private readonly SortedDictionary<string, (MappedFile File, byte Fill)> _files = new(StringComparer.Ordinal);
+
+    /// <summary>Creates a file of <paramref name="pages"/> pages whose every byte is <paramref name="fill"/>.</summary>
+    public MappedFile CreateFile(string path, long pages, byte fill, bool writable = true)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pages);
+        Bug.On(_files.Count >= FilesMax, "too many files");
+        Bug.On(_files.ContainsKey(path), $"file {path} exists");
+        var file = new MappedFile(0x1000 + (ulong)_files.Count, 8, 1, path, pages, writable);
+        _files.Add(path, (file, fill));
+        return file;
+    }
+
+    /// <summary>The file at <paramref name="path"/>, or null.</summary>
+    public MappedFile? FindFile(string path) => _files.TryGetValue(path, out (MappedFile File, byte Fill) f) ? f.File : null;
+
+    /// <summary>The byte the pages of <paramref name="file"/> hold on "disk" (0 for shmem and unknown files).</summary>
+    public byte FileFill(MappedFile file) => _files.TryGetValue(file.Path, out (MappedFile File, byte Fill) f) && f.File == file ? f.Fill : (byte)0;
 
     /// <summary>The state a subsystem keeps in the kernel, created on first use.</summary>
     public T Extension<T>()

@@ -152,6 +152,21 @@ public sealed class ActorSystem : IDisposable
         d.QuiescentObserver += observer;
     }
 
+    /// <summary>
+    /// Whether a timer may still fire (deterministic only). At a quiescent point without one the run is
+    /// over: nothing will ever be delivered again unless someone outside the system sends.
+    /// </summary>
+    public bool HasPendingTimers => Deterministic.HasPendingTimers;
+
+    /// <summary>The paths of the live actors suspended in an async handler now, in creation order (for deadlock checks at quiescent points).</summary>
+    public IReadOnlyList<string> SuspendedActors()
+    {
+        lock (_cellsLock)
+        {
+            return _cells.Where(c => !c.IsStopped && (c.Gate & CellGate.Awaiting) != 0).Select(c => c.Path).ToArray();
+        }
+    }
+
     /// <summary>Runs until nothing is left to deliver or a violation (deterministic only).</summary>
     public RunOutcome Run() => Deterministic.Run(null, long.MaxValue);
 

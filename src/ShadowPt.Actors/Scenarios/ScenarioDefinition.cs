@@ -26,11 +26,14 @@ public sealed record InspectorDefinition(
     int? ExitAfterOperations,
     bool Superuser);
 
+/// <summary>A file of the machine that processes may map: its size and the byte its pages hold on "disk".</summary>
+public sealed record FileDefinition(string Path, int Pages, byte Fill, bool Writable);
+
 /// <summary>Everything a scenario file says, validated.</summary>
 public sealed record ScenarioDefinition
 {
     /// <summary>Checks a scenario may name; all run by default.</summary>
-    public static readonly IReadOnlyList<string> CheckNames = ["shadow-consistency", "resources", "lockdep", "races", "monitors"];
+    public static readonly IReadOnlyList<string> CheckNames = ["shadow-consistency", "resources", "lockdep", "deadlock", Checking.TlbCoherenceObserver.CheckName, "races", "monitors"];
 
     public required string Name { get; init; }
 
@@ -44,6 +47,9 @@ public sealed record ScenarioDefinition
     public long? StepsMax { get; init; }
 
     public required MachineConfig Machine { get; init; }
+
+    /// <summary>Files the processes may map.</summary>
+    public IReadOnlyList<FileDefinition> Files { get; init; } = [];
 
     public required IReadOnlyList<ProcessDefinition> Processes { get; init; }
 

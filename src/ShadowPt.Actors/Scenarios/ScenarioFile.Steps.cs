@@ -36,7 +36,7 @@ public static partial class ScenarioFile
 
             ProgramStep step = op switch
             {
-                "mmap" => new MmapStep(Label(s), s.RequiredInt("pages", 1, ProgramLimits.PagesPerMappingMax), ParseProt(s), ParseFlags(s)),
+                "mmap" => ParseMmap(s),
                 "munmap" => new MunmapStep(Label(s), Page(s), Pages(s)),
                 "mprotect" => new MprotectStep(Label(s), Page(s), Pages(s), ParseProt(s)),
                 "read" => new ReadStep(Label(s), Page(s)),
@@ -73,6 +73,17 @@ public static partial class ScenarioFile
             {
                 ReadSteps(body, s.At("steps"), steps, depth + 1);
             }
+        }
+
+        private static MmapStep ParseMmap(JsonFields s)
+        {
+            string? file = s.String("file");
+            MapFlags flags = ParseFlags(s, file is null);
+            return new MmapStep(Label(s), s.RequiredInt("pages", 1, ProgramLimits.PagesPerMappingMax), ParseProt(s), flags)
+            {
+                File = file,
+                PgoffPages = s.Int("offset", 0, 1 << 20, 0),
+            };
         }
 
         private ForkStep Fork(JsonFields s)
@@ -125,10 +136,10 @@ public static partial class ScenarioFile
             return prot;
         }
 
-        private static MapFlags ParseFlags(JsonFields s)
+        private static MapFlags ParseFlags(JsonFields s, bool anonymousByDefault)
         {
             IReadOnlyList<string> words = s.Words("flags", ["private", "shared", "anonymous", "growsdown"]);
-            MapFlags flags = words.Count == 0 ? MapFlags.Private | MapFlags.Anonymous : MapFlags.None;
+            MapFlags flags = words.Count == 0 ? MapFlags.Private | (anonymousByDefault ? MapFlags.Anonymous : MapFlags.None) : MapFlags.None;
             foreach (string word in words)
             {
                 flags |= word switch

@@ -29,7 +29,7 @@ public static partial class ScenarioFile
     [
         Spt.Variants.ShadowUpdateAtInvalidateStart, Spt.Variants.ShadowUpdateWithoutLock, Spt.Variants.StackGrowthUntracked,
         Spt.Variants.InspectorExitLeaks, Spt.Variants.CloseFreesBeforeZap, Spt.Variants.UnregisterWithoutSync, Spt.Variants.StopKeepsNotifier, Spt.Variants.AbbaMmapShadow,
-        Spt.Variants.TornShadowEntry,
+        Kernel.Syscalls.FreeBeforeShootdownVariant, Kernel.KernelContext.PartialFlushAfterMissedFlushVariant, Spt.Variants.TornShadowEntry,
     ];
 
     public static ScenarioDefinition Load(string path)
@@ -84,6 +84,22 @@ public static partial class ScenarioFile
         IReadOnlyList<string> variants = root.Words("variants", VariantNames);
         IReadOnlyList<string> checks = root.Has("checks") ? root.Words("checks", [.. ScenarioDefinition.CheckNames]) : ScenarioDefinition.CheckNames;
         MachineConfig machine = ParseMachine(root, source, variants);
+        var files = new List<FileDefinition>();
+        IReadOnlyList<JsonElement> fileElements = root.Array("files", Kernel.KernelState.FilesMax);
+        for (int i = 0; i < fileElements.Count; i++)
+        {
+            var f = new JsonFields(fileElements[i], source, $"$.files[{i}]");
+            string path = f.String("path", required: true)!;
+            if (!path.StartsWith('/') || path.Length > 128 || path.Any(c => c is ' ' or '\\'))
+            {
+                throw f.Error(f.At("path"), "must be an absolute path of at most 128 characters, without spaces");
+            }
+
+            files.Add(new FileDefinition(path, f.RequiredInt("pages", 1, 1 << 16), (byte)f.Int("fill", 0, 255, 0), f.Bool("writable", true)));
+            f.Done();
+        }
+
+        DuplicateCheck(root, "files", files.Select(f => f.Path));
         var processes = new List<ProcessDefinition>();
         IReadOnlyList<JsonElement> processElements = root.Array("processes", ProcessesMax, required: true);
         for (int i = 0; i < processElements.Count; i++)
@@ -104,7 +120,7 @@ public static partial class ScenarioFile
         return new ScenarioDefinition
         {
             Name = name, Description = description, Seed = seed, Strategy = strategy, StepsMax = stepsMax, Machine = machine,
-            Processes = processes, Inspectors = inspectors, Checks = new HashSet<string>(checks, StringComparer.Ordinal), ContentHash = contentHash,
+            Files = files, Processes = processes, Inspectors = inspectors, Checks = new HashSet<string>(checks, StringComparer.Ordinal), ContentHash = contentHash,
         };
     }
 

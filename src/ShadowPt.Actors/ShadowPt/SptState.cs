@@ -147,4 +147,10 @@ public sealed record ShadowPtLockRef : LockRef
 
     public override IReadOnlyList<LockGrant> Release(KernelState state, LockOwner owner, LockMode mode) =>
         state.Extension<SptState>().Lock.Unlock(owner) is { } grant ? [grant] : [];
+
+    public override IReadOnlyList<LockHolder> Holders(KernelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state.FindExtension<SptState>()?.Lock.Owner is LockOwner owner ? [new LockHolder(owner, LockMode.Exclusive)] : [];
+    }
 }

@@ -32,7 +32,7 @@ public sealed class LockdepObserverTests
         Violation v = Assert.IsType<Violation>(report.Violation);
         Assert.Equal("sleep-in-atomic", v.Kind);
         Assert.Contains("BUG: sleeping function called from invalid context", v.Message, StringComparison.Ordinal);
-        Assert.Contains("takes the sleeping lock (mm1->mmap_lock){mm->mmap_lock} at MmapReadLock", v.Message, StringComparison.Ordinal);
+        Assert.Contains("takes the sleeping lock (mm1->mmap_lock){mm->mmap_lock} at Track", v.Message, StringComparison.Ordinal);
         Assert.Contains("holding spinlock: (shadowpt_lock) at Track", v.Message, StringComparison.Ordinal);
     }
 

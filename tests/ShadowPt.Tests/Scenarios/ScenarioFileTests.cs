@@ -136,3 +136,36 @@ public sealed class ScenarioFileTests
         _ = new ShadowPtScenario(Parse(Minimal));
     }
 }
+
+public sealed class FileMappingScenarioTests
+{
+    [Fact]
+    public void FileMappingsGoThroughThePageCacheAndShowAsAllocatedButNotAnonymous()
+    {
+        string file = Path.Combine(AppContext.BaseDirectory, "config", "scenarios", "file-mapping.json");
+        var scenario = new ShadowPtScenario(ScenarioFile.Load(file));
+        RunReport report = ScenarioRunner.Run(() => scenario, new RunOptions());
+        Assert.Null(report.Violation);
+        var state = scenario.Machine!.State;
+        var mm = state.Tasks.First(t => t.Comm == "target").Mm!;
+        Assert.Equal(3, mm.MajFlt); // /data/config pages 0 and 3, /data/log page 1 read from "disk"
+        var conf = mm.Vmas.VmaLookup(new ShadowPt.Kernel.VirtAddr(0x40000000))!;
+        Assert.Equal("/data/config", conf.VmFile!.Path);
+        ShadowPt.Kernel.Pte written = mm.Pgd.GetPte(new ShadowPt.Kernel.VirtAddr(0x40000000));
+        Assert.Equal(ShadowPt.Kernel.FrameKind.Anon, state.Frames.Kind(written.Pfn)); // the write made a private copy
+        ShadowPt.Kernel.Pte shared = mm.Pgd.GetPte(new ShadowPt.Kernel.VirtAddr(0x40005000));
+        Assert.Equal(ShadowPt.Kernel.FrameKind.PageCache, state.Frames.Kind(shared.Pfn)); // written in place
+        Span<byte> b = stackalloc byte[1];
+        state.Frames.ReadBytes(mm.Pgd.GetPte(new ShadowPt.Kernel.VirtAddr(0x40003000)).Pfn, 0, b, new ShadowPt.Kernel.Provenance(0, "test"));
+        Assert.Equal(67, b[0]); // the file's contents
+        Assert.Contains(scenario.Output, l => l.Contains("0x40000000 pfn", StringComparison.Ordinal) && l.EndsWith("[allocated - mapped]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MappingAFileTheMachineDoesNotHaveIsRejected()
+    {
+        ScenarioFormatException e = Assert.Throws<ScenarioFormatException>(() => ScenarioFile.Parse(System.Text.Encoding.UTF8.GetBytes(
+            """{ "name": "m", "files": [ { "path": "relative", "pages": 1 } ], "processes": [] }"""), "s.json", null));
+        Assert.Contains("$.files[0].path: must be an absolute path", e.Message, StringComparison.Ordinal);
+    }
+}

@@ -112,6 +112,7 @@ public static class NativeProgramGenerator
         string proc = Int(step.Process.Value);
         return step switch
         {
+            MmapStep { File: not null } => throw new ArgumentException("file mappings have no C form in the conformance runtime", nameof(step)),
             MmapStep s => Row("OP_MMAP", proc, s, 0, ProtC(s.Prot), FlagsC(s.Flags), 0),
             MunmapStep s => Row("OP_MUNMAP", proc, s, 0, "PROT_NONE", "0", 0),
             MprotectStep s => Row("OP_MPROTECT", proc, s, 0, ProtC(s.Prot), "0", 0),

@@ -93,7 +93,7 @@ public sealed class AccessInstrumentation
 
     private void Report(AccessSpace space, Pfn frame, int offset, int size, bool write, AccessMarking marking, ulong old, ulong value, VirtAddr address)
     {
-        if (_state.RunningOp is not { Cpu: CpuId cpu } op)
+        if (_state.CurrentOp is not { Cpu: CpuId cpu } op)
         {
             return; // not a kernel path's memory operation (a test or checker reading state)
         }

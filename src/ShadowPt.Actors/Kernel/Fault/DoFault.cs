@@ -29,13 +29,23 @@ public static partial class Fault
             await AnonVmaPrepare(k, vma);
         }
 
+        // filemap_fault may drop mmap_lock while it reads the page (maybe_unlock_mmap_for_io) and ask
+        // for a retry, unless this already is the retry or the caller cannot retry (GUP, populate).
+        bool mayRetry = (flags & FaultFlags.AllowRetry) != 0 && (flags & FaultFlags.Tried) == 0;
+
         // __do_fault → filemap_fault / shmem_fault, and for COW the private copy.
-        (Pfn? mapped, bool major) = await k.Mem("__do_fault", s =>
+        (Pfn? mapped, bool major, bool retry) = await k.Mem("__do_fault", s =>
         {
-            (Pfn? cached, bool wasMajor) = s.PageCache.FindOrRead(s.Frames, file, pgoff, s.Who(who));
+            (Pfn? cached, bool wasMajor) = s.PageCache.FindOrRead(s.Frames, file, pgoff, s.Who(who), s.FileFill(file));
+            if (cached is Pfn read && wasMajor && mayRetry)
+            {
+                s.Frames.PutPage(read, s.Who(who)); // the page stays in the cache; the retry maps it
+                return ((Pfn?)null, true, true);
+            }
+
             if (!cow || cached is not Pfn source)
             {
-                return (cached, wasMajor);
+                return (cached, wasMajor, false);
             }
 
             Pfn? copy = s.Frames.AllocPage(FrameKind.Anon, s.Who(who));
@@ -45,8 +55,14 @@ public static partial class Fault
             }
 
             s.Frames.PutPage(source, s.Who(who));
-            return (copy, wasMajor);
+            return (copy, wasMajor, false);
         });
+        if (retry)
+        {
+            k.MmapReadUnlock(mm); // VM_FAULT_RETRY: returns without mmap_lock
+            return VmFault.Retry;
+        }
+
         if (mapped is not Pfn pfn)
         {
             return VmFault.Oom;

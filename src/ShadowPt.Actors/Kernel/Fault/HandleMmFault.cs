@@ -45,7 +45,7 @@ public static partial class Fault
 
         if ((ret & (VmFault.Error | VmFault.Retry)) == 0)
         {
-            bool major = (ret & VmFault.Major) != 0;
+            bool major = (ret & VmFault.Major) != 0 || (flags & FaultFlags.Tried) != 0; // mm_account_fault
             await k.Mem("mm_account_fault", s =>
             {
                 if (major)

@@ -66,7 +66,12 @@ public static class UserAccess
                     return (false, 0);
                 }
 
-                ulong got = await k.Mem(write ? "store (tlb hit)" : "load (tlb hit)", s => AccessFrame(s, hit.Pfn, address, write, value, size, who));
+                CpuId cpu = k.Cpu;
+                ulong got = await k.Mem(write ? "store (tlb hit)" : "load (tlb hit)", s =>
+                {
+                    s.NoteTlbHit(cpu, hit, write);
+                    return AccessFrame(s, hit.Pfn, address, write, value, size, who);
+                });
                 return (true, got);
             }
 

@@ -293,6 +293,11 @@ public sealed partial class FrameAllocator
         if (f.Kind == FrameKind.Free)
         {
             FrameFault fault = operation is "free" or "put_page" ? FrameFault.DoubleFree : FrameFault.UseAfterFree;
+            if (fault == FrameFault.UseAfterFree)
+            {
+                Watcher?.UsedAfterFree(pfn, who, operation);
+            }
+
             throw Fault(fault, pfn, who, fault == FrameFault.DoubleFree ? "double free" : operation + " of a free frame");
         }
 
@@ -315,6 +320,7 @@ public sealed partial class FrameAllocator
         _freeRing[tail] = pfn.Index;
         _freeCount++;
         Bug.On(_freeCount > UsableCount, "Release: free list overflow");
+        Watcher?.Freed(pfn, who);
     }
 
     private FrameStateException Fault(FrameFault fault, Pfn pfn, Provenance who, string what) =>

@@ -21,7 +21,7 @@ public sealed class PageCache
     /// or zero-filled for shmem (minor). Returns null when memory is exhausted. The caller gets one
     /// reference for its mapping.
     /// </summary>
-    public (Pfn? Pfn, bool Major) FindOrRead(FrameAllocator frames, MappedFile file, ulong pgoff, Provenance who)
+    public (Pfn? Pfn, bool Major) FindOrRead(FrameAllocator frames, MappedFile file, ulong pgoff, Provenance who, byte fill = 0)
     {
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(file);
@@ -39,6 +39,13 @@ public sealed class PageCache
         }
 
         _pages.Add((file.Ino, pgoff), fresh);
+        if (fill != 0)
+        {
+            Span<byte> contents = stackalloc byte[(int)PageGeometry.PageSize];
+            contents.Fill(fill);
+            frames.WriteBytes(fresh, 0, contents, who); // what the "disk" holds
+        }
+
         frames.GetPage(fresh, who);
         return (fresh, !file.IsShmem);
     }

@@ -100,6 +100,7 @@ public sealed partial class PageTable
         page.Used += delta;
         MappedPteCount += delta;
         Bug.On(page.Used < 0 || page.Used > PageGeometry.PtrsPerTable, "SetPteAt: PTE page use count out of range");
+        Watcher?.PteChanged(address, old, pte);
         return old;
     }
 
@@ -135,6 +136,7 @@ public sealed partial class PageTable
                     page.Used--;
                     MappedPteCount--;
                     zapped.Add(new ZappedPte(new VirtAddr(addr), old, new PtePageId(page.Pfn)));
+                    Watcher?.PteChanged(new VirtAddr(addr), old, Pte.None);
                     count++;
                 }
             }

@@ -39,8 +39,15 @@ public abstract record LabelStep(string Label, int PageOffset, int Pages) : Prog
 /// <summary>mmap: maps <see cref="LabelStep.Pages"/> pages and remembers the address under the label.</summary>
 public sealed record MmapStep(string Label, int Pages, Prot Prot, MapFlags Flags) : LabelStep(Label, 0, Pages)
 {
-    public override string Text =>
-        $"mmap({Label}, {PagesText(Pages)}, {ProtText(Prot)}, {FlagsText(Flags)})";
+    /// <summary>The file to map (a path the machine knows), or null for anonymous memory.</summary>
+    public string? File { get; init; }
+
+    /// <summary>Offset in the file, in pages (file mappings only).</summary>
+    public int PgoffPages { get; init; }
+
+    public override string Text => File is null
+        ? $"mmap({Label}, {PagesText(Pages)}, {ProtText(Prot)}, {FlagsText(Flags)})"
+        : $"mmap({Label}, {PagesText(Pages)}, {ProtText(Prot)}, {FlagsText(Flags)}, {File}+{PgoffPages})";
 
     private static string FlagsText(MapFlags flags)
     {

@@ -169,9 +169,14 @@ internal sealed class ProgramValidator
             throw new ProgramValidationException($"{where}: a mapping is exactly one of private and shared");
         }
 
-        if ((mmap.Flags & MapFlags.Anonymous) == 0)
+        if ((mmap.Flags & MapFlags.Anonymous) == 0 && mmap.File is null)
         {
-            throw new ProgramValidationException($"{where}: only anonymous mappings are supported (file-backed ones are not yet)");
+            throw new ProgramValidationException($"{where}: a mapping is anonymous or names a file");
+        }
+
+        if (mmap.File is not null && ((mmap.Flags & MapFlags.Anonymous) != 0 || mmap.File.Length is 0 or > 128 || mmap.PgoffPages < 0))
+        {
+            throw new ProgramValidationException($"{where}: a file mapping is not anonymous and names a file of 1 to 128 characters at a page offset from 0");
         }
 
         visible[p] |= 1u << labels.Count;

@@ -27,6 +27,7 @@ public sealed partial class KernelContext
                 .Where(c => c != self && (freedTables || !s.PerCpu[c.Value].IsLazy))
                 .Select(c => c.Value)
                 .ToArray();
+            s.NoteShootdownStarted(mm, range, fullMm, g, self, cpus);
             return (g, cpus);
         });
         FlushLocal(mm, range, fullMm, gen);
@@ -42,6 +43,8 @@ public sealed partial class KernelContext
             await acks[i];
             RaiseIpiAckReceived(new CpuId(targets[i]));
         }
+
+        NoteShootdownCompleted(mm, range, fullMm, gen, targets);
     }
 
     /// <summary>flush_tlb_mm: every translation of <paramref name="mm"/> on every CPU.</summary>
@@ -58,7 +61,7 @@ public sealed partial class KernelContext
     public void FlushLocal(MmId mm, AddrRange range, bool fullMm, long gen)
     {
         long seen = _localTlbGen.GetValueOrDefault(mm);
-        if (fullMm || gen > seen + 1)
+        if (fullMm || (gen > seen + 1 && !Config.HasVariant(PartialFlushAfterMissedFlushVariant)))
         {
             Tlb.FlushMm(mm);
         }
@@ -70,6 +73,7 @@ public sealed partial class KernelContext
         if (gen > seen)
         {
             _localTlbGen[mm] = gen;
+            NoteTlbGen(mm, gen);
         }
     }
 
@@ -83,6 +87,7 @@ public sealed partial class KernelContext
         {
             Tlb.FlushMm(mm);
             _localTlbGen[mm] = gen;
+            NoteTlbGen(mm, gen);
         }
     }
 }

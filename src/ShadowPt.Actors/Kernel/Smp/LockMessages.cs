@@ -30,6 +30,9 @@ public abstract record LockRef
 
     /// <summary>Releases the lock; returns the waiters it was handed to.</summary>
     public abstract IReadOnlyList<LockGrant> Release(KernelState state, LockOwner owner, LockMode mode);
+
+    /// <summary>Who holds the lock now, as the lock knows it (for checkers at quiescent points); never changes the state.</summary>
+    public virtual IReadOnlyList<LockHolder> Holders(KernelState state) => [];
 }
 
 /// <summary>mm->mmap_lock.</summary>
@@ -61,6 +64,18 @@ public sealed record MmapLockRef(MmId Mm) : LockRef
         RwSemaphore sem = state.Mm(Mm).MmapLock;
         return mode == LockMode.Shared ? sem.UpRead(owner) : sem.UpWrite(owner);
     }
+
+    public override IReadOnlyList<LockHolder> Holders(KernelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        RwSemaphore? sem = state.FindMm(Mm)?.MmapLock;
+        if (sem is null)
+        {
+            return [];
+        }
+
+        return sem.Writer is LockOwner writer ? [new LockHolder(writer, LockMode.Exclusive)] : sem.Readers.Select(r => new LockHolder(r, LockMode.Shared)).ToArray();
+    }
 }
 
 /// <summary>The split lock of one PTE page (pte_lockptr).</summary>
@@ -85,6 +100,12 @@ public sealed record PtlRef(PtePageId Page) : LockRef
 
     public override IReadOnlyList<LockGrant> Release(KernelState state, LockOwner owner, LockMode mode) =>
         state.PteLockptr(Page).Unlock(owner) is { } grant ? [grant] : [];
+
+    public override IReadOnlyList<LockHolder> Holders(KernelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state.FindPteLockptr(Page)?.Owner is LockOwner owner ? [new LockHolder(owner, LockMode.Exclusive)] : [];
+    }
 }
 
 /// <summary>Asks the memory-subsystem actor for a lock; the reply <see cref="LockGranted"/> comes when it is held.</summary>
@@ -149,5 +170,12 @@ public sealed record NotifierSrcuRef : LockRef
         }
 
         return state.NotifierSrcu.SrcuReadUnlock(owner, idx);
+    }
+
+    /// <summary>The owners inside a read section: what synchronize_srcu waits for (those that began before it, at least).</summary>
+    public override IReadOnlyList<LockHolder> Holders(KernelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state.SrcuIdx.Keys.OrderBy(o => o.Id).Select(o => new LockHolder(o, LockMode.Shared)).ToArray();
     }
 }

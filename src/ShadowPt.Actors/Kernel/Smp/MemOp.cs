@@ -13,14 +13,14 @@ public abstract class MemOp(string what) : ITraceable
     /// <summary>The kernel operation, for example <c>set_pte_at</c>.</summary>
     public string What { get; } = what;
 
-    /// <summary>The CPU whose kernel path sent it; null for one sent from outside a CPU (tests).</summary>
-    public CpuId? Cpu { get; init; }
-
-    /// <summary>The task current on that CPU when it was sent.</summary>
-    public int Pid { get; init; }
-
     /// <summary>The hash of <see cref="What"/>; names are literals, so it is looked up by reference, not rehashed per delivery.</summary>
     public ulong TraceFingerprint => Runtime.Recording.TraceHash.OfLiteral(What);
+
+    /// <summary>The CPU whose kernel path sent it (null when not sent by one), for the places checkers report.</summary>
+    public CpuId? Cpu { get; init; }
+
+    /// <summary>The task whose kernel path sent it (0 for the idle task or none).</summary>
+    public int Pid { get; init; }
 
     public abstract MemReply Run(KernelState state);
 

@@ -41,6 +41,46 @@ public static partial class Syscalls
         return (long)result.Address.Value;
     }
 
+    /// <summary>mmap of a file: the VMA maps the file's pages through the page cache (faults read them in, major the first time).</summary>
+    private static async ActorTask<long> SysMmapFile(KernelContext k, MmapFileCall call)
+    {
+        if ((call.Flags & MapFlags.Anonymous) != 0)
+        {
+            return Err(Errno.EINVAL);
+        }
+
+        MmId mm = k.Mm;
+        await k.MmapWriteLock(mm);
+        MmapResult result = await k.Mem("do_mmap (file)", s =>
+        {
+            MappedFile? file = s.FindFile(call.Path);
+            if (file is null)
+            {
+                return MmapResult.Failed(Errno.EBADF);
+            }
+
+            return (call.Prot & Prot.Write) != 0 && (call.Flags & MapFlags.Shared) != 0 && !file.Writable
+                ? MmapResult.Failed(Errno.EACCES)
+                : Mmap.DoMmap(s.Mm(mm), call.Addr, call.Length, call.Prot, call.Flags, file, call.PgoffPages);
+        });
+        if (result.Error != Errno.None)
+        {
+            k.MmapWriteUnlock(mm);
+            return Err(result.Error);
+        }
+
+        await UnmapRegion(k, mm, result.Replaced, MmuNotifierEvent.Unmap);
+        var mapped = new AddrRange(result.Address, result.Address + VirtAddr.PageAlignLength(call.Length));
+        await k.VmaHooks.VmaChanged(k, mm, mapped);
+        k.MmapWriteUnlock(mm);
+        if (result.Populate)
+        {
+            await MmPopulate(k, mm, mapped);
+        }
+
+        return (long)result.Address.Value;
+    }
+
     /// <summary>munmap (do_vmi_munmap): split the VMAs at the ends, remove them, unmap_region.</summary>
     private static async ActorTask<long> SysMunmap(KernelContext k, VirtAddr addr, ulong length)
     {

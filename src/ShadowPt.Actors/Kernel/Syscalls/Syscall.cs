@@ -13,6 +13,12 @@ public sealed record MmapCall(VirtAddr Addr, ulong Length, Prot Prot, MapFlags F
     public override string Name => "mmap";
 }
 
+/// <summary>mmap(addr, length, prot, flags, open(path), pgoff pages): a file-backed mapping through the page cache.</summary>
+public sealed record MmapFileCall(VirtAddr Addr, ulong Length, Prot Prot, MapFlags Flags, string Path, ulong PgoffPages) : Syscall
+{
+    public override string Name => "mmap";
+}
+
 /// <summary>munmap(addr, length).</summary>
 public sealed record MunmapCall(VirtAddr Addr, ulong Length) : Syscall
 {

@@ -21,6 +21,7 @@ public static partial class Syscalls
         long ret = call switch
         {
             MmapCall c => await SysMmap(k, c),
+            MmapFileCall c => await SysMmapFile(k, c),
             MunmapCall c => await SysMunmap(k, c.Addr, c.Length),
             MprotectCall c => await SysMprotect(k, c),
             BrkCall c => await SysBrk(k, c.Addr),

@@ -53,6 +53,9 @@ public sealed class Tlb
     /// <summary>Valid entries now.</summary>
     public int Count => _index.Count;
 
+    /// <summary>Told of every fill and drop; null when nothing watches.</summary>
+    internal ITlbWatcher? Watcher { get; set; }
+
     /// <summary>The entry for (<paramref name="mm"/>, page of <paramref name="address"/>), or null on a miss.</summary>
     public TlbEntry? Lookup(MmId mm, VirtAddr address) =>
         _index.TryGetValue((mm, address.Vpn), out int slot) ? _slots[slot] : null;
@@ -63,13 +66,16 @@ public sealed class Tlb
         var entry = new TlbEntry(mm, address.Vpn, pfn, writable, user);
         if (_index.TryGetValue((mm, address.Vpn), out int slot))
         {
+            Watcher?.Dropped(_slots[slot]!.Value);
             _slots[slot] = entry;
+            Watcher?.Filled(entry);
             return;
         }
 
         slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : Evict();
         _slots[slot] = entry;
         _index.Add((mm, address.Vpn), slot);
+        Watcher?.Filled(entry);
     }
 
     /// <summary>flush_tlb_one_user (INVLPG): drops the entry for one page. Returns true when one was cached.</summary>
@@ -80,6 +86,7 @@ public sealed class Tlb
             return false;
         }
 
+        Watcher?.Dropped(_slots[slot]!.Value);
         Free(slot);
         return true;
     }
@@ -148,6 +155,7 @@ public sealed class Tlb
         _victim = (_victim + 1) % _slots.Length;
         TlbEntry old = _slots[slot] ?? throw Bug.Fail("tlb: evicting an empty slot while none is free");
         _index.Remove((old.Mm, old.Vpn));
+        Watcher?.Dropped(old);
         return slot;
     }
 
@@ -159,6 +167,7 @@ public sealed class Tlb
             if (_slots[slot] is TlbEntry entry && match(entry))
             {
                 _index.Remove((entry.Mm, entry.Vpn));
+                Watcher?.Dropped(entry);
                 Free(slot);
                 dropped++;
             }

@@ -29,6 +29,23 @@ internal sealed partial class DeterministicScheduler
         return entry;
     }
 
+    /// <summary>Whether a timer may still fire: one neither cancelled nor fired, for an actor that has not stopped.</summary>
+    public bool HasPendingTimers
+    {
+        get
+        {
+            foreach ((TimerEntry entry, _) in _timers.UnorderedItems)
+            {
+                if (!entry.IsCancelled && !entry.Target.IsStopped)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>Moves time to the earliest pending timer and fires every timer due then; false when none is pending.</summary>
     private bool AdvanceClock()
     {

@@ -126,6 +126,21 @@ public sealed class ShadowPtScenario : Scenario
             machine.Events.Add(new Checking.LockdepObserver(system));
         }
 
+        if (_definition.Checks.Contains("deadlock") && system.IsDeterministic)
+        {
+            Checking.DeadlockObserver.Attach(system, machine.Events, machine.State);
+        }
+
+        if (_definition.Checks.Contains(Checking.TlbCoherenceObserver.CheckName))
+        {
+            Checking.TlbCoherenceObserver.Attach(system, machine);
+        }
+
+        foreach (FileDefinition f in _definition.Files)
+        {
+            machine.State.CreateFile(f.Path, f.Pages, f.Fill, f.Writable);
+        }
+
         Races = _definition.Checks.Contains("races") ? new Checking.RaceDetector(system, machine.State, machine.Events) : null;
         Monitors = _definition.Checks.Contains("monitors") ? StartMonitors(system, machine) : null;
 
@@ -208,22 +223,11 @@ public sealed class ShadowPtScenario : Scenario
     public override Violation? CheckEnd(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
-        return (_definition.Checks.Contains("resources") ? CheckResources(system) : null) ?? Monitors?.AtEnd();
+        return (_definition.Checks.Contains("resources") ? CheckResources(system) : null) ?? Monitors?.AtEnd(); // resources first: the more specific report
     }
 
-    /// <summary>At the end: no shadow table left open by a dead inspector, no notifier on a dead mm.</summary>
-    private Violation? CheckResources(ActorSystem system)
-    {
-        KernelState state = _machine!.State;
-        SptState table = state.Extension<SptState>();
-        if (table.IsOpen && state.FindTask(table.OpenerPid) is { Exited: true })
-        {
-            return new Violation("resource-leak", $"the shadow table is still open after its inspector (pid {table.OpenerPid}) exited", system.Steps, system.Now);
-        }
-
-        MmStruct? dead = state.Mms.FirstOrDefault(m => m.IsDead && m.Notifiers.Count > 0);
-        return dead is null ? null : new Violation("resource-leak", $"{dead.Id} is dead but {dead.Notifiers.Count} mmu_notifier(s) are still registered on it", system.Steps, system.Now);
-    }
+    /// <summary>The resource checks at the end of the run.</summary>
+    private Violation? CheckResources(ActorSystem system) => Checking.ResourceChecker.CheckEnd(system, _machine!.State);
 
     public override IEnumerable<string> Describe(ActorSystem system) => _output;
 }

@@ -95,7 +95,7 @@ public sealed class ProgramValidationTests
     [Theory]
     [InlineData(MapFlags.Private | MapFlags.Shared | MapFlags.Anonymous, "exactly one of private and shared")]
     [InlineData(MapFlags.Anonymous, "exactly one of private and shared")]
-    [InlineData(MapFlags.Private, "only anonymous mappings")]
+    [InlineData(MapFlags.Private, "a mapping is anonymous or names a file")]
     [InlineData((MapFlags)64 | (MapFlags.Private | MapFlags.Anonymous), "unknown mmap flags")]
     public void MmapFlagsAreChecked(MapFlags flags, string fragment) =>
         AssertRejected(() => New().Mmap("a", 1, (Prot.Read | Prot.Write), flags).Build(), fragment);
