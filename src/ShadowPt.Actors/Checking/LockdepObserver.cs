@@ -29,5 +29,22 @@ public sealed class LockdepObserver(ActorSystem system) : KernelObserver
         }
     }
 
+    /// <summary>lockdep's "bad unlock balance detected": a release by a task that does not hold the lock.</summary>
+    public override void LockReleasedUnheld(LockEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (Report is not null)
+        {
+            return;
+        }
+
+        string text = "=====================================\nWARNING: bad unlock balance detected!\n-------------------------------------\n"
+            + string.Create(CultureInfo.InvariantCulture, $"pid {e.Pid} ({e.Cpu}) is trying to release lock ({e.Lock.Lock.Name}) at: {e.Lock.Place}\n")
+            + "but there are no more locks to release!\n\nother info that might help us debug this:\n"
+            + (e.Held.Count == 0 ? "no locks held\n" : string.Concat(e.Held.Select((h, i) => string.Create(CultureInfo.InvariantCulture, $" #{i}: ({h.Lock.Name}), at: {h.Place}\n"))));
+        Report = new LockReport("bad-unlock-balance", text);
+        system.ReportViolation(new Violation(Report.Kind, text, e.Step, e.Tick));
+    }
+
     private static HeldLock ToHeld(LockUse use) => new(use.Lock.Class, use.Lock.Name, use.Subclass, use.Place);
 }

@@ -125,6 +125,12 @@ public sealed partial class KernelContext
     public void Unlock(LockRef lockRef, LockMode mode, [System.Runtime.CompilerServices.CallerMemberName] string place = "")
     {
         int index = IndexOfHeld(lockRef, mode);
+        if (index < 0)
+        {
+            // Observers (lockdep's "bad unlock balance") report it first; then the model stops.
+            Raise(new LockUse(lockRef, mode, 0, place), static (o, e) => o.LockReleasedUnheld(e));
+        }
+
         Bug.On(index < 0, $"{Cpu}: releases {lockRef.Name} ({mode}) that it does not hold");
         int subclass = _heldMeta[index].Subclass;
         _held.RemoveAt(index);

@@ -44,3 +44,28 @@ public sealed class LockdepObserverTests
         Assert.Null(report.Violation);
     }
 }
+
+public sealed class BadUnlockBalanceTests
+{
+    [Fact]
+    public void ReleasingALockNotHeldIsReportedLikeLockdep()
+    {
+        using var system = ActorSystem.CreateDeterministic("bad-unlock", new ShadowPt.Runtime.Strategies.RandomStrategy(1));
+        Machine machine = Machine.Boot(system, new MachineConfig { Cpus = 1, Frames = 64 });
+        machine.Events.Add(new ShadowPt.Checking.LockdepObserver(system));
+        int pid = machine.CreateProcess("p");
+        MmId mm = machine.State.Task(pid).Mm!.Id;
+        KernelPathActor.Start(machine, "path", 0, pid, async k =>
+        {
+            await k.MmapReadLock(mm);
+            k.MmapReadUnlock(mm);
+            k.MmapReadUnlock(mm); // one release too many
+        });
+        system.Run();
+        Violation v = Assert.IsType<Violation>(system.Violation);
+        Assert.Equal("bad-unlock-balance", v.Kind);
+        Assert.Contains("WARNING: bad unlock balance detected!", v.Message, StringComparison.Ordinal);
+        Assert.Contains($"pid {pid} (cpu0) is trying to release lock (mm1->mmap_lock)", v.Message, StringComparison.Ordinal);
+        Assert.Contains("no locks held", v.Message, StringComparison.Ordinal);
+    }
+}

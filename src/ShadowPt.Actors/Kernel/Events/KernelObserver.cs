@@ -26,6 +26,11 @@ public abstract partial class KernelObserver
     public virtual void LockReleased(LockEvent e)
     {
     }
+
+    /// <summary>The path releases a lock it does not hold (a non-owner's release, or a double release).</summary>
+    public virtual void LockReleasedUnheld(LockEvent e)
+    {
+    }
 }
 
 /// <summary>
