@@ -13,7 +13,7 @@ public static partial class Syscalls
     {
         if ((call.Flags & MapFlags.Anonymous) == 0)
         {
-            return Err(Errno.EINVAL); // file mappings come from scenario files, not from user programs
+            return Err(Errno.EINVAL); // file mappings are MmapFileCall
         }
 
         MmId mm = k.Mm;
@@ -23,22 +23,7 @@ public static partial class Syscalls
             MappedFile? shmem = (call.Flags & MapFlags.Shared) != 0 ? MappedFile.DevZeroShmem(s.NextShmemIno++) : null;
             return Mmap.DoMmap(s.Mm(mm), call.Addr, call.Length, call.Prot, call.Flags, shmem, 0);
         });
-        if (result.Error != Errno.None)
-        {
-            k.MmapWriteUnlock(mm);
-            return Err(result.Error);
-        }
-
-        await UnmapRegion(k, mm, result.Replaced, MmuNotifierEvent.Unmap);
-        var mapped = new AddrRange(result.Address, result.Address + VirtAddr.PageAlignLength(call.Length));
-        await k.VmaHooks.VmaChanged(k, mm, mapped);
-        k.MmapWriteUnlock(mm);
-        if (result.Populate)
-        {
-            await MmPopulate(k, mm, mapped);
-        }
-
-        return (long)result.Address.Value;
+        return await FinishMmap(k, mm, result, call.Length);
     }
 
     /// <summary>mmap of a file: the VMA maps the file's pages through the page cache (faults read them in, major the first time).</summary>
@@ -63,6 +48,15 @@ public static partial class Syscalls
                 ? MmapResult.Failed(Errno.EACCES)
                 : Mmap.DoMmap(s.Mm(mm), call.Addr, call.Length, call.Prot, call.Flags, file, call.PgoffPages);
         });
+        return await FinishMmap(k, mm, result, call.Length);
+    }
+
+    /// <summary>
+    /// The end of mmap_region, shared by anonymous and file mappings: unmap what MAP_FIXED replaced,
+    /// tell the hooks, drop mmap_lock, populate when asked. Caller holds mmap_lock for write.
+    /// </summary>
+    private static async ActorTask<long> FinishMmap(KernelContext k, MmId mm, MmapResult result, ulong length)
+    {
         if (result.Error != Errno.None)
         {
             k.MmapWriteUnlock(mm);
@@ -70,7 +64,7 @@ public static partial class Syscalls
         }
 
         await UnmapRegion(k, mm, result.Replaced, MmuNotifierEvent.Unmap);
-        var mapped = new AddrRange(result.Address, result.Address + VirtAddr.PageAlignLength(call.Length));
+        var mapped = new AddrRange(result.Address, result.Address + VirtAddr.PageAlignLength(length));
         await k.VmaHooks.VmaChanged(k, mm, mapped);
         k.MmapWriteUnlock(mm);
         if (result.Populate)
