@@ -21,7 +21,7 @@ public sealed class CounterScenario(string name, bool locked, int workers, int r
     public override string Name => name;
 
     public override string Summary => locked
-        ? $"{workers} workers add to a shared counter {rounds} times each, under a lock (correct; the default until the shadow-pt scenario lands)"
+        ? $"{workers} workers add to a shared counter {rounds} times each, under a mutex actor (correct: no interleaving loses an update)"
         : $"{workers} workers add to a shared counter {rounds} times each with no lock: some interleavings lose an update";
 
     public override ulong DefaultSeed => 42;
