@@ -17,10 +17,11 @@ internal static class Cli
             ScenariosCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
             ConformanceCommand.Create(stdout, stderr),
+            ExploreCommand.Create(stdout, stderr),
         };
         root.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: a command is required: run, replay, scenarios or bench (see 'shadowpt --help')");
+            stderr.WriteLine("shadowpt: a command is required: run, explore, replay, scenarios, bench or conformance (see 'shadowpt --help')");
             return ExitCodes.BadInput;
         });
 
