@@ -7,7 +7,7 @@ namespace ShadowPt.Host;
 /// <summary>The <c>shadowpt</c> command line: parse, call the library, print. Nothing else lives here.</summary>
 internal static class Cli
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         var root = new RootCommand("ShadowPt: a deterministic simulator of Linux SMP memory management and its shadow page table.")
@@ -18,10 +18,11 @@ internal static class Cli
             BenchCommand.Create(stdout, stderr),
             ConformanceCommand.Create(stdout, stderr),
             ExploreCommand.Create(stdout, stderr),
+            StepCommand.Create(stdin ?? Console.In, stdout),
         };
         root.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: a command is required: run, explore, replay, scenarios, bench or conformance (see 'shadowpt --help')");
+            stderr.WriteLine("shadowpt: a command is required: run, explore, step, replay, scenarios, bench or conformance (see 'shadowpt --help')");
             return ExitCodes.BadInput;
         });
 

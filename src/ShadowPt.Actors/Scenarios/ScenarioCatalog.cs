@@ -1,4 +1,5 @@
 using ShadowPt.Scenarios.BuiltIn;
+using ShadowPt.Scenarios.BuiltIn.Teaching;
 
 namespace ShadowPt.Scenarios;
 
@@ -16,6 +17,10 @@ public static class ScenarioCatalog
         ("counter", () => new CounterScenario("counter", locked: true, workers: 4, rounds: 3)),
         ("lost-update", () => new CounterScenario("lost-update", locked: false, workers: 2, rounds: 2)),
         ("pingpong", () => new PingPongScenario(pairs: 4, volleys: 16)),
+        ("abba", () => new AbbaScenario()),
+        ("shootdown", () => new ShootdownScenario("shootdown", noWait: false)),
+        ("shootdown-nowait", () => new ShootdownScenario("shootdown-nowait", noWait: true)),
+        (InspectorExitScenario.Name, InspectorExitScenario.Create),
     ];
 
     public static IEnumerable<string> Names => BuiltIns.Select(b => b.Name);

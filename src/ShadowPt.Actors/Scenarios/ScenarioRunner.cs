@@ -58,6 +58,19 @@ public static class ScenarioRunner
         using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, strategy, new RuntimeLimits { StepsMax = stepsMax }, logger);
         scenario.Setup(system);
         RunOutcome outcome = system.Run();
+        return Complete(scenario, system, strategy, seed, outcome);
+    }
+
+    /// <summary>
+    /// Ends a run that <see cref="ActorSystem.Run"/> returned from with <paramref name="outcome"/>: tells the
+    /// strategy, runs the scenario's end checks at quiescence, and captures the report and schedule. For
+    /// callers that set up and run a system themselves (the step-through mode); the system stays theirs.
+    /// </summary>
+    public static RunReport Complete(Scenario scenario, ActorSystem system, SchedulingStrategy strategy, ulong seed, RunOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(strategy);
         system.EndRun();
         Violation? violation = system.Violation ?? (outcome == RunOutcome.Quiescent ? scenario.CheckEnd(system) : null);
         if (violation is not null && system.Violation is null)

@@ -57,6 +57,11 @@ internal sealed class Channel
         ? _items[_head].Sequence
         : throw new InvalidOperationException($"channel {Id} is empty");
 
+    /// <summary>The message at the head, without taking it (for strategies that show what a delivery would do).</summary>
+    public object PeekHead() => _count > 0
+        ? _items[_head].Message
+        : throw new InvalidOperationException($"channel {Id} is empty");
+
     public string Describe() => $"{SenderPath} -> {Receiver.Path} ({Kind.ToString().ToLowerInvariant()})";
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

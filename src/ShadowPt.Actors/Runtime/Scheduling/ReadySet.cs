@@ -35,6 +35,26 @@ public readonly ref struct ReadySet
     /// <summary>"sender -> receiver (kind)" of choice <paramref name="index"/>.</summary>
     public string Describe(int index) => At(index).Describe();
 
+    /// <summary>The sender's path of choice <paramref name="index"/>: an actor path, <c>(outside)</c> or <c>(timer)</c>.</summary>
+    public string SenderPath(int index) => At(index).SenderPath;
+
+    /// <summary>The receiver's path of choice <paramref name="index"/>.</summary>
+    public string ReceiverPath(int index) => At(index).Receiver.Path;
+
+    /// <summary>The channel kind of choice <paramref name="index"/>, in lower case: system, interrupt, reply or user.</summary>
+    public string KindName(int index) => At(index).Kind.ToString().ToLowerInvariant();
+
+    /// <summary>
+    /// The message choice <paramref name="index"/> would deliver, never changed by looking: an ask reply is
+    /// shown by what it carries, and the resumption of an await as <see cref="ResumeMarker"/>.
+    /// </summary>
+    public object HeadMessage(int index) => At(index).PeekHead() switch
+    {
+        Actors.AskReply reply => reply.Message,
+        Actors.Resume => ResumeMarker.Instance,
+        object message => message,
+    };
+
     /// <summary>The index of the ready choice on channel <paramref name="channelId"/>, or -1 when that channel is not ready or unknown.</summary>
     public int IndexOfChannel(int channelId)
     {
@@ -51,4 +71,16 @@ public readonly ref struct ReadySet
     public string? DescribeChannel(int channelId) => channelId >= 0 && channelId < _all.Length ? _all[channelId].Describe() : null;
 
     private Channel At(int index) => _all[_channelIds[index]];
+}
+
+/// <summary>What <see cref="ReadySet.HeadMessage"/> shows for the resumption of an awaiting handler (a yield or a delay ending).</summary>
+public sealed class ResumeMarker
+{
+    public static ResumeMarker Instance { get; } = new();
+
+    private ResumeMarker()
+    {
+    }
+
+    public override string ToString() => "resume";
 }

@@ -14,7 +14,7 @@ namespace ShadowPt.Scenarios.BuiltIn;
 /// prints it every tick, and stops and closes (or exits without closing). At every quiescent point
 /// the table must equal the truth computed from the target's VMAs and page table.
 /// </summary>
-public sealed class ShadowPtScenario : Scenario
+public sealed class ShadowPtScenario : Scenario, IMachineScenario
 {
     /// <summary>Where the target's stack-like grows-down mapping starts (it grows below).</summary>
     public static readonly VirtAddr StackAt = new(0x10000000);
