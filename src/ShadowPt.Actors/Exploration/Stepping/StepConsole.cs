@@ -131,12 +131,23 @@ public sealed class StepConsole
     /// <summary>Finishes a copy of the run from <paramref name="choices"/> with the strategy alone and saves its schedule to <paramref name="path"/>.</summary>
     internal void SaveFinished(IReadOnlyList<ScheduleChoice> choices, string path)
     {
-        (Scenario scenario, ulong seed, long stepsMax) = Fresh();
-        var strategy = new InteractiveStrategy([.. choices], new RandomStrategy(seed), new StrategyOnly());
-        using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, strategy, new RuntimeLimits { StepsMax = stepsMax });
-        scenario.Setup(system);
-        RunReport report = ScenarioRunner.Complete(scenario, system, strategy, seed, system.Run());
-        Save(report, path, $"the run so far, finished by the strategy ({report.Steps} steps)");
+        // This runs inside a choice of the session's own run, whose last delivered actor is still the
+        // thread's current one: without clearing it, the new run's Setup would send as that actor.
+        Runtime.Actors.ActorCell? outer = Runtime.Actors.ActorCell.Current;
+        Runtime.Actors.ActorCell.RestoreCurrent(null);
+        try
+        {
+            (Scenario scenario, ulong seed, long stepsMax) = Fresh();
+            var strategy = new InteractiveStrategy([.. choices], new RandomStrategy(seed), new StrategyOnly());
+            using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, strategy, new RuntimeLimits { StepsMax = stepsMax });
+            scenario.Setup(system);
+            RunReport report = ScenarioRunner.Complete(scenario, system, strategy, seed, system.Run());
+            Save(report, path, $"the run so far, finished by the strategy ({report.Steps} steps)");
+        }
+        finally
+        {
+            Runtime.Actors.ActorCell.RestoreCurrent(outer);
+        }
     }
 
     /// <summary>Saves the schedule of <paramref name="report"/>; a one-line error when the file cannot be written.</summary>

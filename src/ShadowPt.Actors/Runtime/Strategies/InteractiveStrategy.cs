@@ -76,6 +76,9 @@ public sealed class InteractiveStrategy(IReadOnlyList<ScheduleChoice> prefix, Sc
             options[i] = new StepOption(ready.ChannelId(i), ready.SenderPath(i), ready.ReceiverPath(i), ready.KindName(i), ready.HeadMessage(i));
         }
 
+        // The fallback is asked at every point, replayed or not, so that its picks (what Enter takes)
+        // depend only on the choices before: a re-execution offers the same picks as the first one.
+        int pick = Math.Min(fallback.NextDelivery(ready, step), options.Length - 1);
         int index;
         if (!Live)
         {
@@ -87,8 +90,7 @@ public sealed class InteractiveStrategy(IReadOnlyList<ScheduleChoice> prefix, Sc
         }
         else
         {
-            int pick = fallback.NextDelivery(ready, step);
-            index = driver.ChooseDelivery(options, step + 1, Math.Min(pick, options.Length - 1));
+            index = driver.ChooseDelivery(options, step + 1, pick);
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, options.Length);
         }
@@ -106,7 +108,7 @@ public sealed class InteractiveStrategy(IReadOnlyList<ScheduleChoice> prefix, Sc
 
     private int Value(ChoiceKind kind, int maxExclusive, long step, int strategyPick)
     {
-        int value = Live ? driver.ChooseValue(kind, maxExclusive, step, strategyPick) : Recorded(kind, step);
+        int value = Live ? driver.ChooseValue(kind, maxExclusive, step, strategyPick) : Recorded(kind, step); // strategyPick was drawn either way
         if (value < 0 || value >= maxExclusive)
         {
             throw new ScheduleDivergedException($"step {step}: choice {value} is outside [0, {maxExclusive})");
