@@ -33,15 +33,22 @@ public interface IStepDriver
 }
 
 /// <summary>Thrown by an <see cref="IStepDriver"/> to end the run at a delivery point (step back, quit); it leaves the run through <see cref="ActorSystem.Run"/>.</summary>
-public sealed class StepInterruptedException(string reason) : Exception(reason)
+public sealed class StepInterruptedException : Exception
 {
     public StepInterruptedException()
-        : this("interrupted")
+        : base("interrupted")
+    {
+    }
+
+    public StepInterruptedException(string message)
+        : base(message)
     {
     }
 
     public StepInterruptedException(string message, Exception inner)
-        : this(message) => _ = inner;
+        : base(message, inner)
+    {
+    }
 }
 
 /// <summary>

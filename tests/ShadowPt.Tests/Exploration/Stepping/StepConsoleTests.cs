@@ -163,4 +163,18 @@ public sealed class StepConsoleTests(ITestOutputHelper log)
         Assert.Equal((alone.Steps, alone.TraceHash), (report.Steps, report.TraceHash));
         Assert.EndsWith("end> \n(end of input: quit)\n", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AShootdownSteppedByTheStrategyIsNarratedInKernelTerms()
+    {
+        using var input = new StringReader(string.Concat(Enumerable.Repeat("\n", 200)));
+        using var output = new StringWriter();
+        RunReport? report = new StepConsole(() => ScenarioCatalog.TryCreate("shootdown")!, input, output).Run();
+        string text = output.ToString().ReplaceLineEndings("\n");
+        Assert.Null(report?.Violation);
+        Assert.Contains("cpu1: takes the TLB-flush IPI from cpu0: flush_tlb_func mm1 [0x40000000, 0x40001000)", text, StringComparison.Ordinal);
+        Assert.Contains("cpu0 unmapper-1: gets cpu1's TLB-flush acknowledgement", text, StringComparison.Ordinal);
+        Assert.Contains("memory: zap_pte_range for cpu0 unmapper-1", text, StringComparison.Ordinal);
+        Assert.Contains("current: cpu0: unmapper-1 | cpu1: reader-2\n", text, StringComparison.Ordinal);
+    }
 }

@@ -5,8 +5,8 @@ namespace ShadowPt.Scenarios.BuiltIn.Teaching;
 /// <summary>
 /// The inspector exiting mid-update of the shadow table, for teaching: the target faults pages in on
 /// CPU0 (each fault rewrites shadow entries under the shadow lock, and its munmap runs the notifier),
-/// while the inspector on CPU1 opens and starts a table and exits after three operations, without
-/// stop or close. Its exit runs the same cleanup as close (tracking off, notifier unregistered and
+/// while the inspector on CPU1 opens and starts a table and exits right after shadowpt_start (its ninth
+/// operation), without stop or close. Its exit runs the same cleanup as close (tracking off, notifier unregistered and
 /// synchronized, its PTEs zapped and TLBs flushed, then the frames freed), interleaved with the
 /// target's updates: step it to watch the cleanup wait for a writer holding the shadow lock.
 /// </summary>
@@ -27,16 +27,21 @@ public static class InspectorExitScenario
               "cpu": 0,
               "placement": { "buf": "0x30000000" },
               "program": [
-                { "op": "mmap", "label": "buf", "pages": 4 },
+                { "op": "mmap", "label": "buf", "pages": 8 },
                 { "op": "write", "label": "buf", "page": 0, "value": 1 },
                 { "op": "write", "label": "buf", "page": 1, "value": 2 },
                 { "op": "write", "label": "buf", "page": 2, "value": 3 },
-                { "op": "munmap", "label": "buf", "page": 1, "pages": 2 }
+                { "op": "write", "label": "buf", "page": 3, "value": 4 },
+                { "op": "write", "label": "buf", "page": 4, "value": 5 },
+                { "op": "write", "label": "buf", "page": 5, "value": 6 },
+                { "op": "write", "label": "buf", "page": 6, "value": 7 },
+                { "op": "write", "label": "buf", "page": 7, "value": 8 },
+                { "op": "munmap", "label": "buf", "page": 2, "pages": 4 }
               ]
             }
           ],
           "inspectors": [
-            { "name": "inspector", "cpu": 1, "target": "target", "start": "0x30000000", "end": "0x30004000", "period": 1, "ticks": 4, "ending": "exit", "exitAfterOperations": 3 }
+            { "name": "inspector", "cpu": 1, "target": "target", "start": "0x30000000", "end": "0x30008000", "period": 1, "ticks": 4, "ending": "exit", "exitAfterOperations": 9 }
           ]
         }
         """;
