@@ -157,12 +157,19 @@ public sealed class StepConsole
         {
             ScheduleFile.Save(report.Schedule, path);
             _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"saved {what}: result {report.Schedule.Result}, trace hash {report.TraceHash}, to {path}"));
-            _output.WriteLine($"replay it with: shadowpt replay {path}");
+            _output.WriteLine($"replay it with: shadowpt replay {ShellQuote(path)}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             _output.WriteLine($"cannot save to '{path}': {e.Message.ReplaceLineEndings(" ")}");
         }
+    }
+
+    /// <summary>Quotes <paramref name="word"/> for a POSIX shell (as the host's replay hints do), so the printed command is safe to paste.</summary>
+    internal static string ShellQuote(string word)
+    {
+        bool plain = word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/' or ':' or '=' or '+');
+        return plain ? word : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
     }
 
     /// <summary>A driver that always takes the strategy's pick (finishing a run to save it).</summary>

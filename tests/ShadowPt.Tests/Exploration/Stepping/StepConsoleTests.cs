@@ -177,4 +177,14 @@ public sealed class StepConsoleTests(ITestOutputHelper log)
         Assert.Contains("memory: zap_pte_range for cpu0 unmapper-1", text, StringComparison.Ordinal);
         Assert.Contains("current: cpu0: unmapper-1 | cpu1: reader-2\n", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TheReplayHintQuotesAFileNameForTheShell()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("it's; rm -rf x.schedule");
+        (_, string output) = Drive([.. DeadlockPicks, "w " + path, "q"]);
+        Assert.Contains("replay it with: shadowpt replay '" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'\n", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(path));
+    }
 }
