@@ -13,7 +13,7 @@ public static class PolicyScenarios
     /// <summary>Where the fault-policy target maps its buffer, inside the inspector's tracked range.</summary>
     public static readonly VirtAddr BufferAt = new(0x10000000);
 
-    /// <summary>Where the numa-balancing target maps its page <c>x</c>.</summary>
+    /// <summary>Where the numa-balancing target maps <c>x</c>: the page it writes, then one it touched once (it stays PROT_NONE after the first scan).</summary>
     public static readonly VirtAddr XAt = new(0x20000000);
 
     /// <summary>
@@ -53,7 +53,8 @@ public static class PolicyScenarios
     /// <summary>
     /// The numa-balancing scenario: two nodes, the target on CPU 1 (node 1) mlocks a page that the
     /// allocator placed on node 0 and writes it every tick; the scanner protects it, the first hinting
-    /// fault migrates it, and every later one finds it local, each a minor fault.
+    /// fault migrates it, and every later one finds it local, each a minor fault. A second locked page
+    /// is never touched again, so it stays PROT_NONE from the first scan on (the shadow table shows it mapped).
     /// <paramref name="bind"/> first binds the target's memory policy to node 1: no hinting faults.
     /// </summary>
     public static ShadowPtScenario NumaBalancing(string name = "numa-balancing", bool bind = false, long spinTicks = NumaSpinTicks)
@@ -65,8 +66,8 @@ public static class PolicyScenarios
         }
 
         ProcessProgram target = builder
-            .Mmap("x", 1, Prot.Read | Prot.Write, MapFlags.Private | MapFlags.Anonymous)
-            .Mlock("x", 0, 1)
+            .Mmap("x", 2, Prot.Read | Prot.Write, MapFlags.Private | MapFlags.Anonymous)
+            .Mlock("x", 0, 2)
             .Spin("x", 0, spinTicks, 0x78)
             .Build();
         var definition = new ScenarioDefinition
@@ -77,7 +78,7 @@ public static class PolicyScenarios
             StepsMax = 4_000_000,
             Machine = new MachineConfig { Cpus = 2, Frames = 1024, Numa = new NumaConfig { Nodes = 2 } },
             Processes = [new ProcessDefinition("target", 1, false, target, new Dictionary<string, VirtAddr>(StringComparer.Ordinal) { ["x"] = XAt }, false)],
-            Inspectors = [new InspectorDefinition("inspector", 0, "target", XAt.Value, XAt.Value + PageGeometry.PageSize, 250, 40, Actors.InspectorEnding.Close, null, true)],
+            Inspectors = [new InspectorDefinition("inspector", 0, "target", XAt.Value, XAt.Value + (2 * PageGeometry.PageSize), 250, 40, Actors.InspectorEnding.Close, null, true)],
         };
         return new ShadowPtScenario(definition);
     }
