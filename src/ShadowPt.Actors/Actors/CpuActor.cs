@@ -73,6 +73,7 @@ public sealed class CpuActor : ReceiveActor
             return;
         }
 
+        await NumaBalancing.TaskTickNuma(_k); // a tick of the running task: the NUMA scan when due (Kernel/Numa)
         UserResult result = request.Op switch
         {
             SyscallOp s => await Syscalls.Run(_k, s.Call),

@@ -85,6 +85,11 @@ public sealed class ProcessActor : ReceiveActor
 
     private async ActorTask<UserResult> Run(ProgramStep step)
     {
+        if (step is SpinStep spin)
+        {
+            return await Spin(spin);
+        }
+
         if (step is BrkStep brk)
         {
             _brk ??= new VirtAddr((ulong)(await Request(new SyscallOp(new BrkCall(VirtAddr.Zero)))).Ret);
@@ -121,6 +126,25 @@ public sealed class ProcessActor : ReceiveActor
         return result;
     }
 
+    /// <summary>A hot loop: one write per tick, never sleeping; stops early when the task dies or takes a SIGSEGV.</summary>
+    private async ActorTask<UserResult> Spin(SpinStep spin)
+    {
+        var write = new AccessOp(At(spin.Label, spin.PageOffset), true, spin.Value);
+        UserResult result = UserResult.Returned(0);
+        for (long tick = 0; tick < spin.Ticks; tick++)
+        {
+            result = await Request(write);
+            if (result.Killed || result.Segv)
+            {
+                break;
+            }
+
+            await Context.Delay(1);
+        }
+
+        return result;
+    }
+
     private AskAwaitable<UserResult> Request(UserOp op) =>
         Context.Ask<UserResult>(_machine.Cpus[_cpu], new UserRequest(_pid, op));
 
@@ -145,6 +169,7 @@ public sealed class ProcessActor : ReceiveActor
         WriteStep w => new AccessOp(At(w.Label, w.PageOffset), true, w.Value),
         ForkStep => new SyscallOp(new ForkCall()),
         ExitStep => new SyscallOp(new ExitCall(0)),
+        SetMempolicyStep m => new SyscallOp(new SetMempolicyCall(m.Mode, m.Nodes)),
         ExecveStep => new SyscallOp(new ExecveCall(_program.Name)),
         _ => throw new NotSupportedException($"step {step.Text} has no simulator form"),
     };

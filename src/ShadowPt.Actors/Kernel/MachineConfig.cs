@@ -20,6 +20,12 @@ public sealed record MachineConfig
     /// <summary>Bug variants switched on (see the bug zoo); empty for the correct model.</summary>
     public IReadOnlySet<string> Variants { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>The custom fault policy of one process (Kernel/FaultPolicy); null for none.</summary>
+    public FaultPolicyConfig? FaultPolicy { get; init; }
+
+    /// <summary>The NUMA topology and automatic NUMA balancing (Kernel/Numa); null for one node without balancing.</summary>
+    public NumaConfig? Numa { get; init; }
+
     public bool HasVariant(string name) => Variants.Contains(name);
 
     public void Validate()
@@ -30,5 +36,7 @@ public sealed record MachineConfig
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Frames, FrameAllocator.FramesMax);
         ArgumentOutOfRangeException.ThrowIfLessThan(TlbEntries, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(TlbEntries, Tlb.CapacityMax);
+        FaultPolicy?.Validate();
+        Numa?.Validate(this);
     }
 }

@@ -21,6 +21,8 @@ public static class ScenarioCatalog
         ("shootdown", () => new ShootdownScenario("shootdown", noWait: false)),
         ("shootdown-nowait", () => new ShootdownScenario("shootdown-nowait", noWait: true)),
         (InspectorExitScenario.Name, InspectorExitScenario.Create),
+        ("fault-policy", () => PolicyScenarios.FaultPolicy()),
+        ("numa-balancing", () => PolicyScenarios.NumaBalancing()),
     ];
 
     public static IEnumerable<string> Names => BuiltIns.Select(b => b.Name);

@@ -9,7 +9,7 @@ public static partial class ScenarioFile
 {
     /// <summary>The op names a step may have.</summary>
     public static readonly IReadOnlyList<string> OpNames =
-        ["mmap", "munmap", "mprotect", "read", "write", "madvise-dontneed", "mlock", "munlock", "fork", "exit", "execve", "brk", "repeat"];
+        ["mmap", "munmap", "mprotect", "read", "write", "madvise-dontneed", "mlock", "munlock", "fork", "exit", "execve", "brk", "repeat", "spin", "set-mempolicy"];
 
     /// <summary>Turns step objects into program steps, expanding repeat blocks.</summary>
     private sealed class StepReader(JsonFields process)
@@ -47,6 +47,8 @@ public static partial class ScenarioFile
                 "fork" => Fork(s),
                 "exit" => new ExitStep(),
                 "execve" => new ExecveStep(),
+                "spin" => new SpinStep(Label(s), Page(s), s.Long("ticks", 1, SpinStep.TicksMax, 1), (byte)s.Int("value", 0, 255, 0x41)),
+                "set-mempolicy" => ParseSetMempolicy(s),
                 _ => new BrkStep(s.RequiredInt("pages", -ProgramLimits.PagesPerMappingMax, ProgramLimits.PagesPerMappingMax)),
             };
             step = step with { Process = ParseProcessId(s), ThinkTicks = s.Long("think", 0, ProgramLimits.ThinkTicksMax, 0) };

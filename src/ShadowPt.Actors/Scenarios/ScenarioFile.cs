@@ -116,6 +116,7 @@ public static partial class ScenarioFile
         }
 
         DuplicateCheck(root, "inspectors", inspectors.Select(p => p.Name).Concat(processes.Select(p => p.Name)));
+        machine = machine with { FaultPolicy = ParseFaultPolicy(root, source, processes) };
         root.Done();
         return new ScenarioDefinition
         {
@@ -138,6 +139,7 @@ public static partial class ScenarioFile
             Cpus = m.Int("cpus", 1, MachineConfig.CpusMax, 2),
             Frames = m.Int("frames", 64, 1 << 22, 4096),
             TlbEntries = m.Int("tlbEntries", 1, Tlb.CapacityMax, 64),
+            Numa = ParseNuma(m, source, m.Int("cpus", 1, MachineConfig.CpusMax, 2)),
             Variants = new HashSet<string>(variants, StringComparer.Ordinal),
         };
         m.Done();

@@ -19,7 +19,7 @@ internal sealed class SimMachine : IDisposable
     /// <summary>Deliveries one test may make in total.</summary>
     public const long StepsMaxDefault = 4_000_000;
 
-    public SimMachine(int cpus, ulong seed = 1, int frames = 1024, IEnumerable<string>? variants = null, KernelHooks? hooks = null, SchedulingStrategy? strategy = null)
+    public SimMachine(int cpus, ulong seed = 1, int frames = 1024, IEnumerable<string>? variants = null, KernelHooks? hooks = null, SchedulingStrategy? strategy = null, Func<MachineConfig, MachineConfig>? configure = null)
     {
         System = ActorSystem.CreateDeterministic("sim", strategy ?? new RandomStrategy(seed), new RuntimeLimits { StepsMax = StepsMaxDefault });
         var config = new MachineConfig
@@ -28,7 +28,7 @@ internal sealed class SimMachine : IDisposable
             Frames = frames,
             Variants = new HashSet<string>(variants ?? [], StringComparer.Ordinal),
         };
-        Machine = Machine.Boot(System, config, hooks);
+        Machine = Machine.Boot(System, configure?.Invoke(config) ?? config, hooks);
     }
 
     public ActorSystem System { get; }

@@ -32,11 +32,17 @@ public static partial class Fault
         VmFault ret;
         if (orig.IsNone)
         {
-            ret = vma.IsAnonymous ? await DoAnonymousPage(k, vma, page, pte, flags) : await DoFault(k, vma, page, pte, flags);
+            // The fault policy of Kernel/FaultPolicy, when one is configured for current; else do_pte_missing.
+            ret = await FaultPolicyFault(k, vma, page, pte, flags) is VmFault custom ? custom
+                : vma.IsAnonymous ? await DoAnonymousPage(k, vma, page, pte, flags) : await DoFault(k, vma, page, pte, flags);
         }
         else if (!orig.IsPresent)
         {
             ret = VmFault.Sigbus; // do_swap_page: swap is not modeled yet
+        }
+        else if (orig.IsProtNone && vma.IsAccessible)
+        {
+            ret = await DoNumaPage(k, vma, page, pte, orig); // a NUMA hinting fault (Kernel/Numa)
         }
         else
         {

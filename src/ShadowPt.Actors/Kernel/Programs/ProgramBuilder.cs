@@ -65,6 +65,14 @@ public sealed class ProgramBuilder
     public ProgramBuilder Munlock(string label, int pageOffset, int pages, ProcessId? by = null) =>
         Add(new MunlockStep(label, pageOffset, pages), by);
 
+    /// <summary>A hot loop writing <paramref name="value"/> to one page every tick for <paramref name="ticks"/> ticks.</summary>
+    public ProgramBuilder Spin(string label, int pageOffset, long ticks, byte value, ProcessId? by = null) =>
+        Add(new SpinStep(label, pageOffset, ticks, value), by);
+
+    /// <summary>set_mempolicy(<paramref name="mode"/>, <paramref name="nodes"/>).</summary>
+    public ProgramBuilder SetMempolicy(MemPolicyMode mode, ulong nodes, ProcessId? by = null) =>
+        Add(new SetMempolicyStep(mode, nodes), by);
+
     /// <summary>The root forks; the child is <c>p1</c> for the first fork, then <c>p2</c>, ...</summary>
     public ProgramBuilder Fork(out ProcessId child)
     {

@@ -122,6 +122,7 @@ internal sealed class ProgramValidator
                 break;
             case ExecveStep:
             case BrkStep:
+            case SetMempolicyStep:
                 break;
             case ExitStep:
                 if (p == 0)

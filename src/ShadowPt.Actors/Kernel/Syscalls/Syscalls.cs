@@ -31,6 +31,7 @@ public static partial class Syscalls
             ForkCall => await SysFork(k),
             ExecveCall c => await SysExecve(k, c.Comm),
             SigsegvHandlerCall c => await SysSigaction(k, c.Install),
+            SetMempolicyCall c => await SysSetMempolicy(k, c),
             ExitCall c => await DoExit(k, c.Code),
             _ => await ExtraSyscalls.Run(k, call),
         };

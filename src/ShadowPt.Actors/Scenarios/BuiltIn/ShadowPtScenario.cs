@@ -229,5 +229,6 @@ public sealed class ShadowPtScenario : Scenario, IMachineScenario
     /// <summary>The resource checks at the end of the run.</summary>
     private Violation? CheckResources(ActorSystem system) => Checking.ResourceChecker.CheckEnd(system, _machine!.State);
 
-    public override IEnumerable<string> Describe(ActorSystem system) => _output;
+    public override IEnumerable<string> Describe(ActorSystem system) =>
+        _machine is null ? _output : [.. _output, .. PolicyReport.Lines(_machine.State)];
 }
