@@ -19,7 +19,7 @@ internal static class ExploreDfs
     /// <summary>--no-reduction: plain DFS over every interleaving.</summary>
     public static Option<bool> NoReduction { get; } = new("--no-reduction") { Description = "dfs only: explore every interleaving (plain DFS), without partial-order reduction." };
 
-    /// <summary>--steps-max N: the depth bound.</summary>
+    /// <summary>--depth-max N: the depth bound (the run's steps-max).</summary>
     public static Option<long?> StepsMax { get; } = CreateStepsMax();
 
     /// <summary>The options to add to the explore command.</summary>
@@ -69,13 +69,13 @@ internal static class ExploreDfs
 
     private static Option<long?> CreateStepsMax()
     {
-        var option = new Option<long?>("--steps-max") { Description = $"dfs only: depth bound, most deliveries per execution (default {DfsOptions.StepsMaxDefault}); reaching it is a bound-exceeded violation.", HelpName = "N" };
+        var option = new Option<long?>("--depth-max") { Description = $"dfs only: depth bound, most deliveries per execution (default {DfsOptions.StepsMaxDefault}); reaching it is a bound-exceeded violation.", HelpName = "N" };
         option.Validators.Add(r =>
         {
             long? n = r.GetValueOrDefault<long?>();
             if (n is < 1 or > DfsOptions.StepsMaxLimit)
             {
-                r.AddError($"--steps-max must be from 1 to {DfsOptions.StepsMaxLimit}");
+                r.AddError($"--depth-max must be from 1 to {DfsOptions.StepsMaxLimit}");
             }
         });
         return option;
