@@ -176,6 +176,23 @@ public sealed class DfsExplorerTests
         Assert.True(delayed.Count > 1);
     }
 
+    [Fact]
+    public void TheKernelScenarioIsExploredDeterministicallyWithItsActorsGrouped()
+    {
+        var scenario = (ShadowPtScenario)ScenarioCatalog.TryCreate("default")!;
+        Assert.Equal("kernel", scenario.SharedStateGroup("/user/mm"));
+        Assert.Equal("kernel", scenario.SharedStateGroup("/user/cpu1"));
+        Assert.Null(scenario.SharedStateGroup("/user/target"));
+        Assert.Equal("inspector-output", scenario.SharedStateGroup("/user/inspector"));
+        var options = Dpor with { ExecutionsMax = 12 };
+        DfsResult first = DfsExplorer.Run(Make("default"), options);
+        DfsResult second = DfsExplorer.Run(Make("default"), options);
+        Assert.Null(first.FirstViolation);
+        Assert.False(first.Exhaustive);
+        Assert.Equal("executions-max 12", first.StoppedBy);
+        Assert.Equal((first.Executions, first.SleepBlocked, first.DistinctTraces), (second.Executions, second.SleepBlocked, second.DistinctTraces));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
