@@ -9,8 +9,8 @@ public sealed record ExploreOptions
     /// <summary>Most schedules one exploration may run.</summary>
     public const long SchedulesMax = 100_000_000;
 
-    /// <summary>Strategies explore accepts: random, pct, or portfolio (random and PCT at depths 2, 3 and 5 in turn).</summary>
-    public static readonly IReadOnlyList<string> StrategyNames = ["portfolio", "random", "pct"];
+    /// <summary>Strategies explore accepts: random, pct, delay-bounding, or portfolio (random, PCT at depths 2, 3 and 5, and delay bounding with 2 delays, in turn); dfs runs <see cref="DfsExplorer"/> instead.</summary>
+    public static readonly IReadOnlyList<string> StrategyNames = ["portfolio", "random", "pct", "delay-bounding", "dfs"];
 
     public string Strategy { get; init; } = "portfolio";
 
@@ -82,17 +82,19 @@ public static class Explorer
         ulong seed = Prng.Derive(options.Seed, (ulong)index);
         (string strategy, int depth) = options.Strategy switch
         {
-            "portfolio" => (index % 4) switch
+            "portfolio" => (index % 5) switch
             {
                 0 => ("random", 3),
                 1 => ("pct", 2),
                 2 => ("pct", 3),
-                _ => ("pct", 5),
+                3 => ("pct", 5),
+                _ => ("delay-bounding", 2),
             },
             "pct" => ("pct", 3),
+            "delay-bounding" => ("delay-bounding", 2),
             _ => ("random", 3),
         };
-        return new RunOptions { Seed = seed, Strategy = strategy, PctDepth = depth, PctStepsEstimate = stepsEstimate, Checks = options.Checks, StepsMax = options.StepsMax };
+        return new RunOptions { Seed = seed, Strategy = strategy, PctDepth = depth, Delays = depth, PctStepsEstimate = stepsEstimate, Checks = options.Checks, StepsMax = options.StepsMax };
     }
 
     private static RunReport RunOne(Func<Scenario> scenarioFactory, ExploreOptions options, long index, long estimate) =>

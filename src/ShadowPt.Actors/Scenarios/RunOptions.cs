@@ -6,18 +6,21 @@ namespace ShadowPt.Scenarios;
 public sealed record RunOptions
 {
     /// <summary>Strategy names accepted on the command line.</summary>
-    public static readonly IReadOnlyList<string> StrategyNames = ["random", "pct"];
+    public static readonly IReadOnlyList<string> StrategyNames = ["random", "pct", "delay-bounding"];
 
     /// <summary>The seed; null takes the scenario's default.</summary>
     public ulong? Seed { get; init; }
 
-    /// <summary>random or pct; null takes the scenario's, else random.</summary>
+    /// <summary>random, pct or delay-bounding; null takes the scenario's, else random.</summary>
     public string? Strategy { get; init; }
 
     /// <summary>PCT depth: the number of ordering constraints a bug needs, plus one change point less.</summary>
     public int PctDepth { get; init; } = 3;
 
-    /// <summary>Run length PCT spreads its change points over; null measures it with a calibration run.</summary>
+    /// <summary>Delay bound of the delay-bounding strategy: how many times its round-robin choice is skipped.</summary>
+    public int Delays { get; init; } = 2;
+
+    /// <summary>Run length PCT (and delay bounding) spreads its change points over; null measures it with a calibration run.</summary>
     public long? PctStepsEstimate { get; init; }
 
     /// <summary>The run's bound on deliveries; null takes the scenario's, else <see cref="StepsMaxDefault"/>.</summary>

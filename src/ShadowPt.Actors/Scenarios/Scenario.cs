@@ -43,6 +43,13 @@ public abstract class Scenario
     /// <summary>Checks the end state of a run that reached quiescence; a violation or null.</summary>
     public virtual Violation? CheckEnd(ActorSystem system) => null;
 
+    /// <summary>
+    /// For systematic exploration (DPOR): the name of the state an actor shares with other actors
+    /// outside messages, or null when it shares none. Deliveries to actors of one group are treated
+    /// as dependent, like deliveries to one actor; a scenario whose actors share objects must say so here.
+    /// </summary>
+    public virtual string? SharedStateGroup(string actorPath) => null;
+
     /// <summary>Lines describing the end state, printed before the summary.</summary>
     public virtual IEnumerable<string> Describe(ActorSystem system) => [];
 }

@@ -23,6 +23,7 @@ public static class ScenarioCatalog
         (InspectorExitScenario.Name, InspectorExitScenario.Create),
         ("fault-policy", () => PolicyScenarios.FaultPolicy()),
         ("numa-balancing", () => PolicyScenarios.NumaBalancing()),
+        ("fan-in", () => new FanInScenario("fan-in", senders: 3)),
     ];
 
     public static IEnumerable<string> Names => BuiltIns.Select(b => b.Name);

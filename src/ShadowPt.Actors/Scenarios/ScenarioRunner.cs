@@ -24,6 +24,7 @@ public static class ScenarioRunner
         {
             "random" => new RandomStrategy(seed),
             "pct" => new PctStrategy(seed, options.PctDepth, options.PctStepsEstimate ?? Calibrate(scenarioFactory, seed, stepsMax)),
+            "delay-bounding" => new DelayBoundingStrategy(seed, options.Delays, options.PctStepsEstimate ?? Calibrate(scenarioFactory, seed, stepsMax)),
             _ => throw new ArgumentException($"unknown strategy '{name}' (expected one of: {string.Join(", ", RunOptions.StrategyNames)})", nameof(options)),
         };
         return Execute(scenario, strategy, seed, stepsMax, options.Logger);
@@ -51,6 +52,22 @@ public static class ScenarioRunner
         }
 
         return report;
+    }
+
+    /// <summary>
+    /// Runs a fresh <paramref name="scenario"/> once with a strategy made by the caller (a systematic
+    /// explorer's), recording its schedule like any run so that <see cref="Replay"/> reproduces it.
+    /// </summary>
+    public static RunReport RunWith(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, IReadOnlySet<string>? checks = null)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(strategy);
+        if (checks is not null)
+        {
+            scenario.SelectChecks(checks);
+        }
+
+        return Execute(scenario, strategy, seed, stepsMax, null);
     }
 
     private static RunReport Execute(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, Microsoft.Extensions.Logging.ILogger? logger)

@@ -14,7 +14,7 @@ internal static class ExploreCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var scenario = new Argument<string>("SCENARIO") { Description = "A built-in scenario or a scenario file.", DefaultValueFactory = _ => ScenarioCatalog.DefaultName };
-        var strategy = new Option<string>("--strategy") { Description = "portfolio (random and PCT at depths 2, 3, 5 in turn), random or pct.", DefaultValueFactory = _ => "portfolio" };
+        var strategy = new Option<string>("--strategy") { Description = "portfolio (random, PCT at depths 2, 3, 5 and delay bounding in turn), random, pct, delay-bounding, or dfs (systematic, with partial-order reduction; with --schedules as its executions bound).", DefaultValueFactory = _ => "portfolio" };
         strategy.AcceptOnlyFromAmong([.. ExploreOptions.StrategyNames]);
         var schedules = new Option<long>("--schedules") { Description = "Most schedules to run.", DefaultValueFactory = _ => 1000, HelpName = "N" };
         schedules.Validators.Add(r =>
@@ -41,9 +41,19 @@ internal static class ExploreCommand
         {
             scenario, strategy, schedules, timeMax, seed, workers, scheduleOut,
         };
+        foreach (Option option in ExploreDfs.Options)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(parsed =>
         {
             Func<Scenario> factory = RunCommand.ResolveScenario(parsed.GetValue(scenario)!);
+            if (parsed.GetValue(strategy) == "dfs")
+            {
+                return ExploreDfs.Run(stdout, stderr, parsed, factory, schedules, timeMax, parsed.GetValue(scheduleOut));
+            }
+
             var options = new ExploreOptions
             {
                 Strategy = parsed.GetValue(strategy)!,

@@ -27,6 +27,15 @@ internal static class RunCommand
                 r.AddError($"--pct-depth must be from 1 to {Runtime.Strategies.PctStrategy.DepthMax}");
             }
         });
+        var delays = new Option<int>("--delays") { Description = "Delay bound of the delay-bounding strategy.", DefaultValueFactory = _ => 2, HelpName = "D" };
+        delays.Validators.Add(r =>
+        {
+            int d = r.GetValueOrDefault<int>();
+            if (d < 0 || d > Runtime.Strategies.DelayBoundingStrategy.DelaysMax)
+            {
+                r.AddError($"--delays must be from 0 to {Runtime.Strategies.DelayBoundingStrategy.DelaysMax}");
+            }
+        });
         var stepsMax = new Option<long?>("--steps-max") { Description = "Most deliveries in the run (default: the scenario's, else 1000000); reaching it is a bound-exceeded violation.", HelpName = "N" };
         stepsMax.Validators.Add(r =>
         {
@@ -45,7 +54,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Run a scenario once on the deterministic scheduler and print a summary.")
         {
-            scenario, seed, strategy, pctDepth, stepsMax, scheduleOut, logLevel, checks,
+            scenario, seed, strategy, pctDepth, delays, stepsMax, scheduleOut, logLevel, checks,
         };
         command.SetAction(parsed =>
         {
@@ -57,6 +66,7 @@ internal static class RunCommand
                 Seed = parsed.GetValue(seed),
                 Strategy = parsed.GetValue(strategy),
                 PctDepth = parsed.GetValue(pctDepth),
+                Delays = parsed.GetValue(delays),
                 StepsMax = parsed.GetValue(stepsMax),
                 Logger = loggers.CreateLogger("ShadowPt.Runtime"),
                 Checks = SelectedChecks(parsed.GetValue(checks)),

@@ -32,7 +32,7 @@ public sealed class ExplorerTests
     public void ThePortfolioRotatesRandomAndPctDepths()
     {
         var options = new ExploreOptions { Seed = 1 };
-        Assert.Equal(["random", "pct", "pct", "pct", "random"], Enumerable.Range(0, 5).Select(i => Explorer.OptionsFor(options, i, 100).Strategy!).ToArray());
+        Assert.Equal(["random", "pct", "pct", "pct", "delay-bounding", "random"], Enumerable.Range(0, 6).Select(i => Explorer.OptionsFor(options, i, 100).Strategy!).ToArray());
         Assert.Equal([2, 3, 5], Enumerable.Range(1, 3).Select(i => Explorer.OptionsFor(options, i, 100).PctDepth).ToArray());
         Assert.NotEqual(Explorer.OptionsFor(options, 0, 100).Seed, Explorer.OptionsFor(options, 1, 100).Seed);
     }
@@ -54,7 +54,8 @@ public sealed class ExplorerTests
     public void BadExploreOptionsAreExitTwo()
     {
         Assert.Equal(2, CliRunner.Run("explore", "--schedules", "0").Exit);
-        Assert.Equal(2, CliRunner.Run("explore", "--strategy", "dfs").Exit);
+        Assert.Equal(2, CliRunner.Run("explore", "--strategy", "bfs").Exit);
+        Assert.Equal(2, CliRunner.Run("explore", "fan-in", "--strategy", "dfs", "--preemption-bound", "-1").Exit);
         Assert.Equal(2, CliRunner.Run("explore", "--workers", "0").Exit);
     }
 }

@@ -65,6 +65,7 @@ internal sealed partial class DeterministicScheduler
             return false;
         }
 
+        ClockAdvances++;
         if (first.Due > _now.Value)
         {
             _now = new Ticks(first.Due);

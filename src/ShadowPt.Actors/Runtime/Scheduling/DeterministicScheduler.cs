@@ -90,6 +90,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
         _choicesMax = limits.ChoicesMax;
         _mailboxMessagesMax = limits.MailboxMessagesMax;
         _timers = new PriorityQueue<TimerEntry, (long Due, long Order)>();
+        _strategy.OnAttached(new SchedulerProbe(this));
     }
 
     public SchedulingStrategy Strategy => _strategy;
@@ -106,10 +107,24 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
     public long DeadLetters { get; private set; }
 
-    public override void Attach(ActorCell cell) => _strategy.OnActorCreated(cell.Id);
+    /// <summary>Messages posted so far: the next envelope's sequence number.</summary>
+    internal long MessagesPosted => _sequence;
+
+    /// <summary>Events that touch more than their receiver: system messages posted, actors created or stopped (<see cref="SchedulerProbe"/>).</summary>
+    internal long GlobalEvents { get; private set; }
+
+    /// <summary>Times the clock advanced and fired timers (<see cref="SchedulerProbe"/>).</summary>
+    internal long ClockAdvances { get; private set; }
+
+    public override void Attach(ActorCell cell)
+    {
+        GlobalEvents++;
+        _strategy.OnActorCreated(cell.Id);
+    }
 
     public override void Detach(ActorCell cell)
     {
+        GlobalEvents++;
         foreach (Channel channel in cell.InboundChannels)
         {
             if (channel.ReadyIndex >= 0)
@@ -357,11 +372,17 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
         channel.Enqueue(message, sender, _sequence++);
         to.QueuedCount++;
-        if (kind == ChannelKind.System && ++to.SystemQueuedCount == 1)
+        if (kind == ChannelKind.System)
         {
-            to.SetGate(CellGate.SystemPending, true);
+            GlobalEvents++;
+            if (++to.SystemQueuedCount == 1)
+            {
+                to.SetGate(CellGate.SystemPending, true);
+                return;
+            }
         }
-        else if (channel.Count == 1 && channel.ReadyIndex < 0 && ChannelRules.IsOpen(to.Gate, kind))
+
+        if (channel.Count == 1 && channel.ReadyIndex < 0 && ChannelRules.IsOpen(to.Gate, kind))
         {
             AddReady(channel);
         }

@@ -26,6 +26,9 @@ public readonly ref struct ReadySet
     /// <summary>The receiving actor's id of choice <paramref name="index"/>.</summary>
     public int ReceiverId(int index) => At(index).Receiver.Id;
 
+    /// <summary>The receiving actor's path of choice <paramref name="index"/>: unlike its id, the same whatever order actors were created in.</summary>
+    public string ReceiverPath(int index) => At(index).Receiver.Path;
+
     /// <summary>The sender id of choice <paramref name="index"/> (negative for outside and timers).</summary>
     public int SenderId(int index) => At(index).SenderId;
 
@@ -37,9 +40,6 @@ public readonly ref struct ReadySet
 
     /// <summary>The sender's path of choice <paramref name="index"/>: an actor path, <c>(outside)</c> or <c>(timer)</c>.</summary>
     public string SenderPath(int index) => At(index).SenderPath;
-
-    /// <summary>The receiver's path of choice <paramref name="index"/>.</summary>
-    public string ReceiverPath(int index) => At(index).Receiver.Path;
 
     /// <summary>The channel kind of choice <paramref name="index"/>, in lower case: system, interrupt, reply or user.</summary>
     public string KindName(int index) => At(index).Kind.ToString().ToLowerInvariant();

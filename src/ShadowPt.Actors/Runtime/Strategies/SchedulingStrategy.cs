@@ -28,6 +28,11 @@ public abstract class SchedulingStrategy
     {
     }
 
+    /// <summary>Told once, when the deterministic scheduler that will ask this strategy is created; systematic explorers read its counters.</summary>
+    protected internal virtual void OnAttached(SchedulerProbe probe)
+    {
+    }
+
     /// <summary>Told when the run ends; a replay checks here that the whole schedule was used.</summary>
     protected internal virtual void OnRunEnded(long choicesMade)
     {

@@ -59,6 +59,24 @@ public sealed class ShadowPtScenario : Scenario, IMachineScenario
 
     public ScenarioDefinition Definition => _definition;
 
+    /// <summary>
+    /// The memory actor and the CPU actors share state outside messages: the CPUs raise kernel events
+    /// synchronously into the checkers (lockdep, races, TLB coherence, monitors), whose state the memory
+    /// actor's operations feed too, and the memory actor's operations read the calling CPU's path through
+    /// <c>KernelState.CurrentOp</c>; so they form one group ("kernel"), all mutually dependent. Inspectors
+    /// append to one output list ("inspector-output"). Processes share nothing: each talks to its CPU by messages.
+    /// </summary>
+    public override string? SharedStateGroup(string actorPath)
+    {
+        ArgumentNullException.ThrowIfNull(actorPath);
+        if (actorPath == "/user/mm" || actorPath.StartsWith("/user/cpu", StringComparison.Ordinal))
+        {
+            return "kernel";
+        }
+
+        return _definition.Inspectors.Any(i => actorPath == "/user/" + i.Name) ? "inspector-output" : null;
+    }
+
     public override IReadOnlySet<string> Checks => _definition.Checks;
 
     public override void SelectChecks(IReadOnlySet<string> checks)

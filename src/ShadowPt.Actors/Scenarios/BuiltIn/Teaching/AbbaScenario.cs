@@ -79,4 +79,10 @@ public sealed class AbbaScenario : Scenario, IMachineScenario
     }
 
     public override IEnumerable<string> Describe(ActorSystem system) => Warnings;
+
+    /// <summary>
+    /// For DPOR: the kernel paths here reach the machine's shared kernel state and its checkers
+    /// synchronously, so every actor of this scenario is treated as one group (all deliveries dependent).
+    /// </summary>
+    public override string? SharedStateGroup(string actorPath) => "kernel";
 }

@@ -111,4 +111,10 @@ public sealed class ShootdownScenario(string name, bool noWait) : Scenario, IMac
             });
         }
     }
+
+    /// <summary>
+    /// For DPOR: the kernel paths here reach the machine's shared kernel state and its checkers
+    /// synchronously, so every actor of this scenario is treated as one group (all deliveries dependent).
+    /// </summary>
+    public override string? SharedStateGroup(string actorPath) => "kernel";
 }
