@@ -23,6 +23,9 @@ public static class SoftDirty
     /// <summary>CLEAR_REFS_SOFT_DIRTY: the value written to clear_refs.</summary>
     public const int ClearRefsSoftDirty = 4;
 
+    /// <summary>Bug variant: clear_refs never flushes the TLBs, so a stale writable translation lets a write through without a fault.</summary>
+    public const string ClearRefsNoFlushVariant = "clear-refs-no-flush";
+
     /// <summary>vma_soft_dirty_enabled: tracking is on (CONFIG_MEM_SOFT_DIRTY) and the VMA is not wholly soft-dirty.</summary>
     public static bool VmaSoftDirtyEnabled(bool memSoftDirty, VmArea vma)
     {
@@ -90,7 +93,10 @@ public static class SoftDirty
         }
 
         await k.MmuNotifierInvalidateRangeEnd(whole);
-        await k.FlushTlbMm(mm, freedTables: false);
+        if (!k.Config.HasVariant(ClearRefsNoFlushVariant))
+        {
+            await k.FlushTlbMm(mm, freedTables: false);
+        }
         await k.Mem("clear_refs done", s => ClearRefsLog.Of(s).Record(s, mm));
         k.MmapWriteUnlock(mm);
         await ProcTarget.MmPut(k, mm);
