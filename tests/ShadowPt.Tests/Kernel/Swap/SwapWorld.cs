@@ -16,9 +16,14 @@ internal static class SwapWorld
         new() { Cpus = 2, Frames = 512, SwapSlots = swapSlots, MemSoftDirty = softDirty, Variants = new HashSet<string>(variants, StringComparer.Ordinal) };
 
     /// <summary>One run; the scenario keeps the machine for inspection.</summary>
-    public static (RunReport Report, KernelState State) Run(ProcessProgram target, MachineConfig machine, ulong seed = 1, ProcessProgram? other = null, string strategy = "random")
+    public static (RunReport Report, KernelState State) Run(ProcessProgram target, MachineConfig machine, ulong seed = 1, ProcessProgram? other = null, string strategy = "random", string[]? checks = null)
     {
         ShadowPtScenario scenario = Scenario(target, machine, other);
+        if (checks is not null)
+        {
+            scenario.SelectChecks(new HashSet<string>(checks, StringComparer.Ordinal));
+        }
+
         RunReport report = ScenarioRunner.Run(() => scenario, new RunOptions { Seed = seed, Strategy = strategy, StepsMax = 200_000 });
         return (report, scenario.Machine!.State);
     }
@@ -39,7 +44,6 @@ internal static class SwapWorld
             Machine = machine,
             Processes = processes,
             Inspectors = [new InspectorDefinition("inspector", 1, "target", SwapScenarios.Tracked.Start.Value, SwapScenarios.Tracked.End.Value, 1, 8, default, null, true)],
-            Monitors = [() => new global::ShadowPt.Checking.SoftDirtyMonitor()],
         });
     }
 
