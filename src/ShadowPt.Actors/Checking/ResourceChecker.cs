@@ -58,6 +58,7 @@ public static class ResourceChecker
 
         FrameOwners owners = FrameOwners.Of(state, table);
         AddFrames(findings, state, owners);
+        SwapSlotChecker.AddFindings(state, findings);
         return findings.Count == 0 ? null : "resource leak at the end of the run:\n" + string.Concat(findings);
     }
 

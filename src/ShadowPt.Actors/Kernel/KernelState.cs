@@ -81,7 +81,7 @@ public sealed partial class KernelState
     /// <summary>mm_alloc: a new mm with the x86-64 default layout; null when no frame is left for its PGD.</summary>
     public MmStruct? MmAlloc(string who)
     {
-        MmStruct? mm = MmStruct.MmAlloc(new MmId(_nextMmId), MmLayout.X8664Default(), Frames, Who(who));
+        MmStruct? mm = MmStruct.MmAlloc(new MmId(_nextMmId), MmLayout.X8664Default() with { MemSoftDirty = Config.MemSoftDirty }, Frames, Who(who));
         if (mm is not null)
         {
             Bug.On(mm.Id.Value != _mms.Count + 1, "mm ids must be dense");

@@ -28,6 +28,15 @@ public sealed record MachineConfig
 
     public bool HasVariant(string name) => Variants.Contains(name);
 
+    /// <summary>Most slots a swap device may have.</summary>
+    public const int SwapSlotsMax = 1 << 16;
+
+    /// <summary>Slots (pages) of the machine's one swap device (type 0); 0: no swap configured, as on the reference machine.</summary>
+    public int SwapSlots { get; init; }
+
+    /// <summary>CONFIG_MEM_SOFT_DIRTY for every mm of the machine (see <see cref="MmLayout.MemSoftDirty"/>).</summary>
+    public bool MemSoftDirty { get; init; }
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Cpus, 1);
@@ -38,5 +47,7 @@ public sealed record MachineConfig
         ArgumentOutOfRangeException.ThrowIfGreaterThan(TlbEntries, Tlb.CapacityMax);
         FaultPolicy?.Validate();
         Numa?.Validate(this);
+        ArgumentOutOfRangeException.ThrowIfNegative(SwapSlots);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(SwapSlots, SwapSlotsMax);
     }
 }

@@ -24,6 +24,8 @@ public static class ScenarioCatalog
         ("fault-policy", () => PolicyScenarios.FaultPolicy()),
         ("numa-balancing", () => PolicyScenarios.NumaBalancing()),
         ("fan-in", () => new FanInScenario("fan-in", senders: 3)),
+        ("soft-dirty", () => SwapScenarios.SoftDirty()),
+        ("pageout", () => SwapScenarios.Pageout()),
     ];
 
     public static IEnumerable<string> Names => BuiltIns.Select(b => b.Name);

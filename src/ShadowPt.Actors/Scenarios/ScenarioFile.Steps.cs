@@ -9,7 +9,8 @@ public static partial class ScenarioFile
 {
     /// <summary>The op names a step may have.</summary>
     public static readonly IReadOnlyList<string> OpNames =
-        ["mmap", "munmap", "mprotect", "read", "write", "madvise-dontneed", "mlock", "munlock", "fork", "exit", "execve", "brk", "repeat", "spin", "set-mempolicy"];
+        ["mmap", "munmap", "mprotect", "read", "write", "madvise-dontneed", "mlock", "munlock", "fork", "exit", "execve", "brk", "repeat",
+            "spin", "set-mempolicy", "madvise-pageout", "process-madvise-pageout", "clear-refs", "mlockall"];
 
     /// <summary>Turns step objects into program steps, expanding repeat blocks.</summary>
     private sealed class StepReader(JsonFields process)
@@ -49,6 +50,10 @@ public static partial class ScenarioFile
                 "execve" => new ExecveStep(),
                 "spin" => new SpinStep(Label(s), Page(s), s.Long("ticks", 1, SpinStep.TicksMax, 1), (byte)s.Int("value", 0, 255, 0x41)),
                 "set-mempolicy" => ParseSetMempolicy(s),
+                "madvise-pageout" => new MadvisePageoutStep(Label(s), Page(s), Pages(s)),
+                "process-madvise-pageout" => new ProcessMadvisePageoutStep(Target(s, required: true)!, ParseAddress(s), Pages(s)),
+                "clear-refs" => new ClearRefsStep(Target(s, required: false)),
+                "mlockall" => new MlockallStep(ParseMlockallFlags(s)),
                 _ => new BrkStep(s.RequiredInt("pages", -ProgramLimits.PagesPerMappingMax, ProgramLimits.PagesPerMappingMax)),
             };
             step = step with { Process = ParseProcessId(s), ThinkTicks = s.Long("think", 0, ProgramLimits.ThinkTicksMax, 0) };
@@ -114,6 +119,39 @@ public static partial class ScenarioFile
         }
 
         private static string Label(JsonFields s) => s.String("label", required: true)!;
+
+        /// <summary>The process a clear-refs or process-madvise step acts on, by name (checked like process names).</summary>
+        private static string? Target(JsonFields s, bool required) => s.Name("target", required);
+
+        /// <summary>A page-aligned user address written as a hex string, e.g. "0x10002000".</summary>
+        private static ulong ParseAddress(JsonFields s)
+        {
+            string text = s.String("address", required: true)!;
+            if (text.StartsWith("0x", StringComparison.Ordinal) && text.Length is > 2 and <= 18
+                && ulong.TryParse(text.AsSpan(2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out ulong address)
+                && (address & (PageGeometry.PageSize - 1)) == 0 && address < PageGeometry.TaskSizeMax)
+            {
+                return address;
+            }
+
+            throw Error(s, "address", "must be a page-aligned user address in hex, such as \"0x10002000\"");
+        }
+
+        private static MlockallFlags ParseMlockallFlags(JsonFields s)
+        {
+            MlockallFlags flags = MlockallFlags.None;
+            foreach (string word in s.Words("flags", ["current", "future", "onfault"]))
+            {
+                flags |= word switch
+                {
+                    "current" => MlockallFlags.Current,
+                    "future" => MlockallFlags.Future,
+                    _ => MlockallFlags.OnFault,
+                };
+            }
+
+            return flags;
+        }
 
         private static int Page(JsonFields s) => s.Int("page", -ProgramLimits.PagesBelowLabelMax, ProgramLimits.PagesPerMappingMax - 1, 0);
 

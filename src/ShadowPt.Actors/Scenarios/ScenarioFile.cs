@@ -30,6 +30,7 @@ public static partial class ScenarioFile
         Spt.Variants.ShadowUpdateAtInvalidateStart, Spt.Variants.ShadowUpdateWithoutLock, Spt.Variants.StackGrowthUntracked,
         Spt.Variants.InspectorExitLeaks, Spt.Variants.CloseFreesBeforeZap, Spt.Variants.UnregisterWithoutSync, Spt.Variants.StopKeepsNotifier, Spt.Variants.AbbaMmapShadow,
         Kernel.Syscalls.FreeBeforeShootdownVariant, Kernel.KernelContext.PartialFlushAfterMissedFlushVariant, Spt.Variants.TornShadowEntry,
+        Kernel.SoftDirty.ClearRefsNoFlushVariant,
     ];
 
     public static ScenarioDefinition Load(string path)
@@ -140,6 +141,8 @@ public static partial class ScenarioFile
             Frames = m.Int("frames", 64, 1 << 22, 4096),
             TlbEntries = m.Int("tlbEntries", 1, Tlb.CapacityMax, 64),
             Numa = ParseNuma(m, source, m.Int("cpus", 1, MachineConfig.CpusMax, 2)),
+            SwapSlots = m.Int("swapSlots", 0, MachineConfig.SwapSlotsMax, 0),
+            MemSoftDirty = m.Bool("memSoftDirty", false),
             Variants = new HashSet<string>(variants, StringComparer.Ordinal),
         };
         m.Done();

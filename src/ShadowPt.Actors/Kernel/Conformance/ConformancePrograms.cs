@@ -28,6 +28,9 @@ public static class ConformancePrograms
         MprotectThenWrite(),
         MprotectRestore(),
         ForkZeroPage(),
+        PageoutWithoutSwap(),
+        PageoutMlocked(),
+        ClearRefsWithoutSoftDirty(),
     ];
 
     /// <summary>The built-in program named <paramref name="name"/>; throws when there is none.</summary>
@@ -106,4 +109,18 @@ public static class ConformancePrograms
     private static ProcessProgram ForkZeroPage() =>
         new ProgramBuilder("fork-zero-page", "parent and child share the zero page; the child's write gets a new page and the parent keeps it")
             .Mmap("a", 1).Read("a", 0).Fork(out ProcessId child).Write("a", 0, 0x41, by: child).Exit(child).Build();
+
+    /// <summary>Holds on a machine without swap (the reference machine: /proc/swaps is empty), as the simulator's default.</summary>
+    private static ProcessProgram PageoutWithoutSwap() =>
+        new ProgramBuilder("pageout-no-swap", "without a swap device MADV_PAGEOUT leaves an anonymous page mapped: the next read takes no fault and finds the same frame")
+            .Mmap("a", 2).Write("a", 0, 0x41).Step(new MadvisePageoutStep("a", 0, 2)).Read("a", 0).Build();
+
+    private static ProcessProgram PageoutMlocked() =>
+        new ProgramBuilder("pageout-mlocked", "MADV_PAGEOUT on an mlocked range fails with EINVAL and the page stays")
+            .Mmap("a", 1).Write("a", 0, 0x41).Mlock("a", 0, 1).Step(new MadvisePageoutStep("a", 0, 1)).Read("a", 0).Build();
+
+    /// <summary>Holds on a kernel without CONFIG_MEM_SOFT_DIRTY (the reference machine), as the simulator's default.</summary>
+    private static ProcessProgram ClearRefsWithoutSoftDirty() =>
+        new ProgramBuilder("clear-refs-no-soft-dirty", "without CONFIG_MEM_SOFT_DIRTY writing 4 to clear_refs succeeds but write-protects nothing: the next write takes no fault")
+            .Mmap("a", 1).Write("a", 0, 0x41).Step(new ClearRefsStep(null)).Write("a", 0, 0x42).Read("a", 0).Build();
 }

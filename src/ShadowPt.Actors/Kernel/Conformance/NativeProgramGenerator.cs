@@ -121,6 +121,8 @@ public static class NativeProgramGenerator
             MadviseDontneedStep s => Row("OP_DONTNEED", proc, s, 0, "PROT_NONE", "0", 0),
             MlockStep s => Row("OP_MLOCK", proc, s, 0, "PROT_NONE", "0", 0),
             MunlockStep s => Row("OP_MUNLOCK", proc, s, 0, "PROT_NONE", "0", 0),
+            MadvisePageoutStep s => Row("OP_PAGEOUT", proc, s, 0, "PROT_NONE", "0", 0),
+            ClearRefsStep { Target: null } => Row("OP_CLEAR_REFS", proc, null, 0, "PROT_NONE", "0", 0),
             ForkStep s => Row("OP_FORK", proc, null, s.Child.Value, "PROT_NONE", "0", 0),
             ExitStep => Row("OP_EXIT", proc, null, 0, "PROT_NONE", "0", 0),
             _ => throw new ArgumentException($"no C form for step type {step.GetType().Name}", nameof(step)),

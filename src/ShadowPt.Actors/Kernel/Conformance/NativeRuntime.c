@@ -56,6 +56,8 @@ enum op_kind {
 	OP_DONTNEED,
 	OP_MLOCK,
 	OP_MUNLOCK,
+	OP_PAGEOUT,
+	OP_CLEAR_REFS,
 };
 
 /* One step of the program. offset_pages is relative to the label's address. */
@@ -113,7 +115,15 @@ static struct window_state {
 	long result;
 	long faults;
 	int executed_step;
+	char clear_refs_value;
 } g __attribute__((aligned(4096)));
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+/* /proc/self/clear_refs of this process, opened before an OP_CLEAR_REFS window so the window only writes. */
+static int clear_refs_fd = -1;
 
 static unsigned char altstack[ALTSTACK_BYTES] __attribute__((aligned(4096)));
 static long label_addr[LABEL_COUNT + 1];
@@ -437,6 +447,13 @@ static void run_window(const struct op *o, long addr, long len)
 		case OP_MUNLOCK:
 			g.result = raw_syscall(SYS_munlock, addr, len, 0, 0, 0, 0);
 			break;
+		case OP_PAGEOUT:
+			g.result = raw_syscall(SYS_madvise, addr, len, MADV_PAGEOUT, 0, 0, 0);
+			break;
+		case OP_CLEAR_REFS:
+			g.result = raw_syscall(SYS_write, clear_refs_fd, (long)&g.clear_refs_value, 1, 0, 0, 0);
+			g.result = g.result == 1 ? 0 : g.result;
+			break;
 		default:
 			g.armed = 0;
 			fatal("bad-op", o->kind);
@@ -484,8 +501,18 @@ static int execute(int t)
 		send_token(TURNS[t + 1].proc, t + 1);
 		_exit(0);
 	}
+	if (o.kind == OP_CLEAR_REFS) {
+		clear_refs_fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+		if (clear_refs_fd < 0)
+			fatal("clear-refs-open", errno);
+	}
 	prefault();
+	g.clear_refs_value = '4';
 	run_window(&o, addr, len);
+	if (o.kind == OP_CLEAR_REFS) {
+		close(clear_refs_fd);
+		clear_refs_fd = -1;
+	}
 	if (o.kind == OP_MMAP && g.result >= 0 && g.result != 0)
 		fatal("mmap-moved", g.result);
 	if (g.signal != 0 && o.kind != OP_READ && o.kind != OP_WRITE)

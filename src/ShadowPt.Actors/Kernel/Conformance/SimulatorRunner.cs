@@ -114,6 +114,10 @@ public sealed class SimulatorRunner(int cpus = 2, ulong seed = 1) : IProgramRunn
                     return new SyscallOp(new MlockCall(LabelAddress(m.Label, m.PageOffset), Bytes(m.Pages), Lock: true));
                 case MunlockStep m:
                     return new SyscallOp(new MlockCall(LabelAddress(m.Label, m.PageOffset), Bytes(m.Pages), Lock: false));
+                case MadvisePageoutStep m:
+                    return new SyscallOp(new MadvisePageoutCall(null, LabelAddress(m.Label, m.PageOffset), Bytes(m.Pages)));
+                case ClearRefsStep { Target: null }:
+                    return new SyscallOp(new ClearRefsCall(null, SoftDirty.ClearRefsSoftDirty));
                 case ReadStep r:
                     return new AccessOp(LabelAddress(r.Label, r.PageOffset), false, 0);
                 case WriteStep w:

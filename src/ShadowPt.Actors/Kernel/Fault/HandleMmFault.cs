@@ -38,7 +38,7 @@ public static partial class Fault
         }
         else if (!orig.IsPresent)
         {
-            ret = VmFault.Sigbus; // do_swap_page: swap is not modeled yet
+            ret = orig.IsSwap ? await DoSwapPage(k, vma, page, pte, orig, flags) : VmFault.Sigbus; // do_swap_page (Swap/DoSwapPage.cs)
         }
         else if (orig.IsProtNone && vma.IsAccessible)
         {

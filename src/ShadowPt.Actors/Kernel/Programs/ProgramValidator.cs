@@ -123,6 +123,11 @@ internal sealed class ProgramValidator
             case ExecveStep:
             case BrkStep:
             case SetMempolicyStep:
+            case ClearRefsStep:
+            case MlockallStep:
+                break;
+            case ProcessMadvisePageoutStep pageout:
+                CheckProcessPageout(where, pageout);
                 break;
             case ExitStep:
                 if (p == 0)
@@ -183,6 +188,14 @@ internal sealed class ProgramValidator
         visible[p] |= 1u << labels.Count;
         labels.Add(mmap.Label);
         observed.Add(new PageRange(0, mmap.Pages));
+    }
+
+    private static void CheckProcessPageout(string where, ProcessMadvisePageoutStep step)
+    {
+        if ((step.Address & (PageGeometry.PageSize - 1)) != 0 || step.Address >= PageGeometry.TaskSizeMax || step.Pages < 1 || step.Pages > ProgramLimits.PagesPerMappingMax)
+        {
+            throw new ProgramValidationException($"{where}: process_madvise needs a page-aligned user address and 1 to {ProgramLimits.PagesPerMappingMax} pages");
+        }
     }
 
     private void CheckLabelStep(string where, int p, LabelStep step)

@@ -166,6 +166,11 @@ public static partial class Syscalls
             Pte pte = src.Pgd.GetPte(addr);
             if (!pte.IsPresent)
             {
+                if (pte.IsSwap)
+                {
+                    SwapPtes.CopySwapPte(s, src, dst, addr, pte); // copy_nonpresent_pte
+                }
+
                 continue;
             }
 

@@ -100,6 +100,11 @@ public static partial class Syscalls
     /// </summary>
     private static bool CanChangePteWritable(KernelState s, VmArea vma, Pte pte)
     {
+        if (SoftDirty.PteNeedsSoftDirtyWp(s.Config.MemSoftDirty, vma, pte))
+        {
+            return false; // the next write must fault to set soft-dirty
+        }
+
         if ((vma.VmFlags & VmFlags.Shared) != 0)
         {
             return pte.IsDirty;

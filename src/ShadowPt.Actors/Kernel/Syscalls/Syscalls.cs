@@ -28,6 +28,8 @@ public static partial class Syscalls
             MadviseDontneedCall c => await SysMadviseDontneed(k, c.Addr, c.Length),
             MlockCall c => await SysMlock(k, c),
             MlockallCall c => await SysMlockall(k, c.Flags),
+            MadvisePageoutCall c => await Pageout.SysMadvisePageout(k, c),
+            ClearRefsCall c => await SwapSyscalls.SysClearRefs(k, c),
             ForkCall => await SysFork(k),
             ExecveCall c => await SysExecve(k, c.Comm),
             SigsegvHandlerCall c => await SysSigaction(k, c.Install),

@@ -65,6 +65,10 @@ public static partial class Syscalls
                         s.Frames.RemoveMapCount(z.OldPte.Pfn, s.Who(who)); // folio_remove_rmap_ptes
                         freed.Add(z.OldPte.Pfn); // __tlb_remove_page: freed after the flush
                     }
+                    else if (z.OldPte.IsSwap)
+                    {
+                        SwapPtes.ZapSwapPte(s, z.OldPte); // free_swap_and_cache
+                    }
                 }
 
                 return (freed, cleared.Exists(z => z.OldPte.IsPresent));

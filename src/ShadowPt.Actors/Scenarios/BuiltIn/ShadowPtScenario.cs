@@ -200,7 +200,7 @@ public sealed class ShadowPtScenario : Scenario, IMachineScenario
     /// <summary>The built-in monitors and the scenario's own, watching the kernel events and every quiescent point.</summary>
     private Checking.SpecMonitors StartMonitors(ActorSystem system, Machine machine)
     {
-        IEnumerable<Checking.SpecMonitor> monitors = [new Checking.ShadowTableReleasedMonitor(), new Checking.TlbShootdownMonitor(), .. _definition.Monitors.Select(make => make())];
+        IEnumerable<Checking.SpecMonitor> monitors = [new Checking.ShadowTableReleasedMonitor(), new Checking.TlbShootdownMonitor(), new Checking.SoftDirtyMonitor(), .. _definition.Monitors.Select(make => make())];
         var hub = new Checking.SpecMonitors(system, machine.Events, monitors);
         system.AddQuiescentObserver(() => hub.AtQuiescentPoint(machine.State));
         return hub;

@@ -352,4 +352,32 @@ public sealed class NativeRunnerTests : IClassFixture<NativeRunnerFixture>
 
         public void Dispose() => Directory.Delete(cache, recursive: true);
     }
+
+    [Fact]
+    public void PageoutWithoutASwapDeviceLeavesThePageWhereItWas() =>
+        AssertFacts(
+            "pageout-no-swap",
+            "step 2 p0 faults: 0",
+            "step 2 p0 error: none",
+            "step 2 p0 page a+0: present exclusive frame=1",
+            "step 2 p0 page a+1: not-present",
+            "step 3 p0 faults: 0",
+            "step 3 p0 read: 0x41");
+
+    [Fact]
+    public void PageoutOfAnMlockedPageFailsWithEinval() =>
+        AssertFacts(
+            "pageout-mlocked",
+            "step 3 p0 error: EINVAL",
+            "step 3 p0 page a+0: present exclusive frame=1",
+            "step 4 p0 faults: 0");
+
+    [Fact]
+    public void ClearRefsWithoutSoftDirtyWriteProtectsNothing() =>
+        AssertFacts(
+            "clear-refs-no-soft-dirty",
+            "step 2 p0 faults: 0",
+            "step 2 p0 error: none",
+            "step 3 p0 faults: 0",
+            "step 3 p0 page a+0: present exclusive frame=1");
 }
