@@ -26,7 +26,24 @@ public static class ScenarioRunner
             "pct" => new PctStrategy(seed, options.PctDepth, options.PctStepsEstimate ?? Calibrate(scenarioFactory, seed, stepsMax)),
             _ => throw new ArgumentException($"unknown strategy '{name}' (expected one of: {string.Join(", ", RunOptions.StrategyNames)})", nameof(options)),
         };
-        return Execute(scenario, strategy, seed, stepsMax, options.Logger);
+        return Execute(scenario, strategy, seed, stepsMax, options.Logger, options.AfterSetup);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="scenario"/> with a strategy the caller built (the explorer's minimizer, for
+    /// example); <paramref name="checks"/> null keeps the scenario's own selection.
+    /// </summary>
+    public static RunReport RunWith(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, IReadOnlySet<string>? checks, Action<Scenario, ActorSystem>? afterSetup = null)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(strategy);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepsMax);
+        if (checks is not null)
+        {
+            scenario.SelectChecks(checks);
+        }
+
+        return Execute(scenario, strategy, seed, stepsMax, null, afterSetup);
     }
 
     /// <summary>Replays <paramref name="schedule"/>; throws <see cref="ScheduleDivergedException"/> when it does not fit the scenario.</summary>
@@ -53,10 +70,11 @@ public static class ScenarioRunner
         return report;
     }
 
-    private static RunReport Execute(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, Microsoft.Extensions.Logging.ILogger? logger)
+    private static RunReport Execute(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, Microsoft.Extensions.Logging.ILogger? logger, Action<Scenario, ActorSystem>? afterSetup = null)
     {
         using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, strategy, new RuntimeLimits { StepsMax = stepsMax }, logger);
         scenario.Setup(system);
+        afterSetup?.Invoke(scenario, system);
         RunOutcome outcome = system.Run();
         system.EndRun();
         Violation? violation = system.Violation ?? (outcome == RunOutcome.Quiescent ? scenario.CheckEnd(system) : null);
