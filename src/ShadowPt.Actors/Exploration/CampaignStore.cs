@@ -155,13 +155,17 @@ public sealed class CampaignStore
         }
 
         List<string> lines = CampaignFiles.ReadLines(CoveragePath).Lines;
+        var covered = new HashSet<long>();
         for (int i = 0; i < lines.Count; i++)
         {
             string where = string.Create(CultureInfo.InvariantCulture, $"{CoveragePath}:{i + 1}");
             Dictionary<string, string> f = CampaignFiles.Fields(lines[i], where);
-            if (!batches.Contains(CampaignFiles.Long(f, "batch", where, 0, batchesMax - 1)))
+            long batch = CampaignFiles.Long(f, "batch", where, 0, batchesMax - 1);
+            if (!batches.Contains(batch) || !covered.Add(batch))
             {
-                continue; // written, but the journal line never was: the batch runs again
+                // Not in the journal: written before a kill, and the batch runs again. Seen already: the same
+                // batch run again after such a kill (runs are deterministic, so the lines are equal).
+                continue;
             }
 
             foreach (ulong t in CampaignFiles.Hashes(f, "t", where))
@@ -171,6 +175,11 @@ public sealed class CampaignStore
             }
 
             coverage.AddKnown(CampaignFiles.Hashes(f, "s", where), CampaignFiles.Hashes(f, "o", where));
+        }
+
+        if (covered.Count != batches.Count)
+        {
+            throw new CampaignException($"{CoveragePath}: {batches.Count - covered.Count} batches of the journal have no coverage line: the campaign directory was modified");
         }
 
         return new CampaignState(batches, explored, violation);
