@@ -27,6 +27,9 @@ public sealed record ExploreOptions
     public IReadOnlySet<string>? Checks { get; init; }
 
     public long? StepsMax { get; init; }
+
+    /// <summary>Measure coverage (abstract states, orderings); off only to measure what it costs.</summary>
+    public bool Coverage { get; init; } = true;
 }
 
 /// <summary>The outcome of an exploration: how many schedules ran, and the first violating one (lowest index), if any.</summary>
@@ -68,9 +71,13 @@ public static class Explorer
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, i =>
         {
             var c = new RunCoverage();
-            RunOptions run = OptionsFor(options, first + i, stepsEstimate) with { AfterSetup = c.Attach };
-            reports[i] = ScenarioRunner.Run(scenarioFactory, run);
-            c.Finish(reports[i]);
+            RunOptions run = OptionsFor(options, first + i, stepsEstimate);
+            reports[i] = ScenarioRunner.Run(scenarioFactory, options.Coverage ? run with { AfterSetup = c.Attach } : run);
+            if (options.Coverage)
+            {
+                c.Finish(reports[i]);
+            }
+
             coverage[i] = c;
         });
         int ran = count;
@@ -90,7 +97,7 @@ public static class Explorer
             ran,
             [.. reports.Take(ran).Select(r => r.TraceHash)],
             [.. coverage.Take(ran).SelectMany(c => c.States)],
-            [.. coverage.Take(ran).Select(c => c.Ordering)],
+            [.. coverage.Take(ran).SelectMany(c => c.Orderings)],
             violation,
             violation is null ? -1 : first + ran - 1);
     }
