@@ -197,9 +197,11 @@ public sealed class CampaignStore
         }
 
         string traces = string.Join(',', outcome.Traces);
-        CampaignFiles.AppendDurably(CoveragePath, CampaignFiles.WithCrc(string.Create(CultureInfo.InvariantCulture, $"batch={batch} t={traces} s={CampaignFiles.HashList(newStates)} o={CampaignFiles.HashList(newOrderings)}")));
+        ulong[] states = [.. newStates];
+        ulong[] orderings = [.. newOrderings];
+        CampaignFiles.AppendDurably(CoveragePath, CampaignFiles.WithCrc(string.Create(CultureInfo.InvariantCulture, $"batch={batch} t={traces} s={CampaignFiles.HashList(states)} o={CampaignFiles.HashList(orderings)}")));
         string violation = outcome.Violation is null ? "-" : outcome.ViolationIndex.ToString(CultureInfo.InvariantCulture);
-        CampaignFiles.AppendDurably(JournalPath, CampaignFiles.WithCrc(string.Create(CultureInfo.InvariantCulture, $"batch={batch} first={outcome.First} ran={outcome.Ran} violation={violation}")));
+        CampaignFiles.AppendDurably(JournalPath, CampaignFiles.WithCrc(string.Create(CultureInfo.InvariantCulture, $"batch={batch} first={outcome.First} ran={outcome.Ran} violation={violation} new-states={states.Length} new-orderings={orderings.Length}")));
     }
 
     /// <summary>The violating run the journal names, replayed from its saved schedule.</summary>
