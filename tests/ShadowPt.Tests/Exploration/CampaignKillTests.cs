@@ -28,9 +28,12 @@ public sealed class CampaignKillTests
         {
             string journal = Path.Combine(campaign, CampaignStore.JournalName);
             var waited = Stopwatch.StartNew();
-            while (!child.HasExited && (!File.Exists(journal) || new FileInfo(journal).Length == 0) && waited.Elapsed < WaitMax)
+            while ((!File.Exists(journal) || new FileInfo(journal).Length == 0) && waited.Elapsed < WaitMax)
             {
-                Thread.Yield();
+                if (child.WaitForExit(10)) // a bounded poll of the journal, not a wait for time to pass
+                {
+                    break;
+                }
             }
 
             Assert.True(File.Exists(journal), "the child never finished a batch");
