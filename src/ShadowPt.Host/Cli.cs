@@ -19,10 +19,11 @@ internal static class Cli
             ConformanceCommand.Create(stdout, stderr),
             ExploreCommand.Create(stdout, stderr),
             StepCommand.Create(stdin ?? Console.In, stdout),
+            MergeCommand.Create(stdout),
         };
         root.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: a command is required: run, explore, step, replay, scenarios, bench or conformance (see 'shadowpt --help')");
+            stderr.WriteLine("shadowpt: a command is required: run, explore, step, merge, replay, scenarios, bench or conformance (see 'shadowpt --help')");
             return ExitCodes.BadInput;
         });
 

@@ -27,10 +27,20 @@ public sealed record ExploreOptions
     public IReadOnlySet<string>? Checks { get; init; }
 
     public long? StepsMax { get; init; }
+
+    /// <summary>Measure coverage (abstract states, orderings); off only to measure what it costs.</summary>
+    public bool Coverage { get; init; } = true;
 }
 
 /// <summary>The outcome of an exploration: how many schedules ran, and the first violating one (lowest index), if any.</summary>
-public sealed record ExploreResult(long Explored, TimeSpan Elapsed, RunReport? FirstViolation, long FirstViolationIndex, IReadOnlyDictionary<string, long> DistinctTraces);
+public sealed record ExploreResult(long Explored, TimeSpan Elapsed, RunReport? FirstViolation, long FirstViolationIndex, IReadOnlyDictionary<string, long> DistinctTraces)
+{
+    /// <summary>Distinct abstract states and orderings reached, when the explorer measured them.</summary>
+    public CoverageSet? Coverage { get; init; }
+
+    /// <summary>Batches a campaign found finished on disk and did not run again.</summary>
+    public int Resumed { get; init; }
+}
 
 /// <summary>
 /// Runs many schedules of a scenario, each a pure function of (scenario, strategy, derived seed),
@@ -42,37 +52,54 @@ public static class Explorer
     /// <summary>Schedules handed to the workers at a time.</summary>
     public const int BatchSize = 64;
 
-    public static ExploreResult Run(Func<Scenario> scenarioFactory, ExploreOptions options, Action<long, TimeSpan>? progress = null, CancellationToken cancel = default)
+    /// <summary>Explores without a campaign directory: nothing is kept on disk.</summary>
+    public static ExploreResult Run(Func<Scenario> scenarioFactory, ExploreOptions options, Action<long, TimeSpan>? progress = null, CancellationToken cancel = default) =>
+        CampaignRunner.Run(scenarioFactory, options, null, Shard.Whole, progress is null ? null : p => progress(p.Done, p.Elapsed), cancel);
+
+    /// <summary>
+    /// Runs batch <paramref name="batch"/> (schedules [batch·BatchSize, …) up to the budget) on the workers
+    /// and folds the results in index order, stopping at the batch's first violation.
+    /// </summary>
+    public static BatchOutcome RunBatch(Func<Scenario> scenarioFactory, ExploreOptions options, long batch, long stepsEstimate)
     {
-        ArgumentNullException.ThrowIfNull(scenarioFactory);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Schedules);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Schedules, ExploreOptions.SchedulesMax);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Workers);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        long estimate = Math.Max(1, ScenarioRunner.Run(scenarioFactory, new RunOptions { Seed = options.Seed, Strategy = "random", Checks = options.Checks, StepsMax = options.StepsMax }).Steps);
-        var traces = new Dictionary<string, long>(StringComparer.Ordinal);
-        long explored = 0;
-        while (explored < options.Schedules && !cancel.IsCancellationRequested && (options.TimeMax is null || clock.Elapsed < options.TimeMax))
+        long first = batch * BatchSize;
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(first, options.Schedules);
+        int count = (int)Math.Min(BatchSize, options.Schedules - first);
+        var reports = new RunReport[count];
+        var coverage = new RunCoverage[count];
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, i =>
         {
-            int count = (int)Math.Min(BatchSize, options.Schedules - explored);
-            var reports = new RunReport[count];
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers }, i =>
-                reports[i] = RunOne(scenarioFactory, options, explored + i, estimate));
-            for (int i = 0; i < count; i++)
+            var c = new RunCoverage();
+            RunOptions run = OptionsFor(options, first + i, stepsEstimate);
+            reports[i] = ScenarioRunner.Run(scenarioFactory, options.Coverage ? run with { AfterSetup = c.Attach } : run);
+            if (options.Coverage)
             {
-                traces[reports[i].TraceHash] = traces.GetValueOrDefault(reports[i].TraceHash) + 1;
-                if (reports[i].Violation is not null)
-                {
-                    return new ExploreResult(explored + i + 1, clock.Elapsed, reports[i], explored + i, traces);
-                }
+                c.Finish(reports[i]);
             }
 
-            explored += count;
-            progress?.Invoke(explored, clock.Elapsed);
+            coverage[i] = c;
+        });
+        int ran = count;
+        for (int i = 0; i < count; i++)
+        {
+            if (reports[i].Violation is not null)
+            {
+                ran = i + 1;
+                break;
+            }
         }
 
-        return new ExploreResult(explored, clock.Elapsed, null, -1, traces);
+        RunReport? violation = reports[ran - 1].Violation is not null ? reports[ran - 1] : null;
+        return new BatchOutcome(
+            batch,
+            first,
+            ran,
+            [.. reports.Take(ran).Select(r => r.TraceHash)],
+            [.. coverage.Take(ran).SelectMany(c => c.States)],
+            [.. coverage.Take(ran).SelectMany(c => c.Orderings)],
+            violation,
+            violation is null ? -1 : first + ran - 1);
     }
 
     /// <summary>Schedule <paramref name="index"/>: its strategy (for the portfolio) and seed derive from the index alone.</summary>
@@ -96,7 +123,4 @@ public static class Explorer
         };
         return new RunOptions { Seed = seed, Strategy = strategy, PctDepth = depth, Delays = depth, PctStepsEstimate = stepsEstimate, Checks = options.Checks, StepsMax = options.StepsMax };
     }
-
-    private static RunReport RunOne(Func<Scenario> scenarioFactory, ExploreOptions options, long index, long estimate) =>
-        ScenarioRunner.Run(scenarioFactory, OptionsFor(options, index, estimate));
 }

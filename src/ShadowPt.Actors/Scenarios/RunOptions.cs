@@ -32,4 +32,7 @@ public sealed record RunOptions
     public IReadOnlySet<string>? Checks { get; init; }
 
     public ILogger? Logger { get; init; }
+
+    /// <summary>Called once the scenario's actors exist, before the first step: observers that only watch (coverage) attach here.</summary>
+    public Action<Scenario, Runtime.ActorSystem>? AfterSetup { get; init; }
 }

@@ -27,7 +27,24 @@ public static class ScenarioRunner
             "delay-bounding" => new DelayBoundingStrategy(seed, options.Delays, options.PctStepsEstimate ?? Calibrate(scenarioFactory, seed, stepsMax)),
             _ => throw new ArgumentException($"unknown strategy '{name}' (expected one of: {string.Join(", ", RunOptions.StrategyNames)})", nameof(options)),
         };
-        return Execute(scenario, strategy, seed, stepsMax, options.Logger);
+        return Execute(scenario, strategy, seed, stepsMax, options.Logger, options.AfterSetup);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="scenario"/> with a strategy the caller built (the explorer's minimizer, for
+    /// example); <paramref name="checks"/> null keeps the scenario's own selection.
+    /// </summary>
+    public static RunReport RunWith(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, IReadOnlySet<string>? checks, Action<Scenario, ActorSystem>? afterSetup = null)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(strategy);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepsMax);
+        if (checks is not null)
+        {
+            scenario.SelectChecks(checks);
+        }
+
+        return Execute(scenario, strategy, seed, stepsMax, null, afterSetup);
     }
 
     /// <summary>Replays <paramref name="schedule"/>; throws <see cref="ScheduleDivergedException"/> when it does not fit the scenario.</summary>
@@ -54,26 +71,11 @@ public static class ScenarioRunner
         return report;
     }
 
-    /// <summary>
-    /// Runs a fresh <paramref name="scenario"/> once with a strategy made by the caller (a systematic
-    /// explorer's), recording its schedule like any run so that <see cref="Replay"/> reproduces it.
-    /// </summary>
-    public static RunReport RunWith(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, IReadOnlySet<string>? checks = null)
-    {
-        ArgumentNullException.ThrowIfNull(scenario);
-        ArgumentNullException.ThrowIfNull(strategy);
-        if (checks is not null)
-        {
-            scenario.SelectChecks(checks);
-        }
-
-        return Execute(scenario, strategy, seed, stepsMax, null);
-    }
-
-    private static RunReport Execute(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, Microsoft.Extensions.Logging.ILogger? logger)
+    private static RunReport Execute(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, Microsoft.Extensions.Logging.ILogger? logger, Action<Scenario, ActorSystem>? afterSetup = null)
     {
         using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, strategy, new RuntimeLimits { StepsMax = stepsMax }, logger);
         scenario.Setup(system);
+        afterSetup?.Invoke(scenario, system);
         RunOutcome outcome = system.Run();
         return Complete(scenario, system, strategy, seed, outcome);
     }

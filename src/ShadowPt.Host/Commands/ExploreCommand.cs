@@ -7,7 +7,8 @@ namespace ShadowPt.Host.Commands;
 
 /// <summary>
 /// <c>shadowpt explore [SCENARIO]</c>: many schedules, stop at the first violation (lowest schedule
-/// index, whatever the number of workers), save it and print the command that replays it.
+/// index, whatever the number of workers), minimize it, save it and print the command that replays it.
+/// With <c>--campaign DIR</c> the work is kept on disk and resumes after any interruption.
 /// </summary>
 internal static class ExploreCommand
 {
@@ -36,10 +37,28 @@ internal static class ExploreCommand
                 r.AddError("--workers must be from 1 to 256");
             }
         });
-        var scheduleOut = new Option<string?>("--schedule-out") { Description = "Where to save the violating schedule (default: shadowpt-<scenario>-seed<N>.schedule).", HelpName = "FILE" };
-        var command = new Command("explore", "Run many schedules of a scenario and stop at the first violation, with a reproducer.")
+        var scheduleOut = new Option<string?>("--schedule-out") { Description = "Where to save the minimized violating schedule (default: shadowpt-<scenario>-seed<N>.schedule, or DIR/violation-<index>.min.schedule in a campaign).", HelpName = "FILE" };
+        var campaign = new Option<string?>("--campaign") { Description = "Keep the campaign's state and results in DIR; run the same command again to resume it after any interruption (kill -9 included).", HelpName = "DIR" };
+        var shard = new Option<string?>("--shard") { Description = "Run only shard i of N of the campaign (batch b belongs to shard b mod N); join shards with 'shadowpt merge'.", HelpName = "i/N" };
+        shard.Validators.Add(r =>
         {
-            scenario, strategy, schedules, timeMax, seed, workers, scheduleOut,
+            if (r.GetValueOrDefault<string?>() is string s && Shard.Parse(s) is null)
+            {
+                r.AddError($"--shard must be i/N with 0 <= i < N <= {Shard.CountMax}, not '{s}'");
+            }
+        });
+        var minimizeRuns = new Option<int>("--minimize-runs") { Description = "Most candidate runs spent minimizing the violation (fewer preemptions, then fewer steps); 0 keeps it as found.", DefaultValueFactory = _ => Minimizer.CandidateRunsMax, HelpName = "N" };
+        minimizeRuns.Validators.Add(r =>
+        {
+            int n = r.GetValueOrDefault<int>();
+            if (n < 0 || n > 100_000)
+            {
+                r.AddError("--minimize-runs must be from 0 to 100000");
+            }
+        });
+        var command = new Command("explore", "Run many schedules of a scenario and stop at the first violation, with a minimized reproducer.")
+        {
+            scenario, strategy, schedules, timeMax, seed, workers, scheduleOut, campaign, shard, minimizeRuns,
         };
         foreach (Option option in ExploreDfs.Options)
         {
@@ -62,16 +81,16 @@ internal static class ExploreCommand
                 Seed = parsed.GetValue(seed),
                 Workers = parsed.GetValue(workers),
             };
-            DateTime lastProgress = DateTime.UtcNow;
-            ExploreResult result = Explorer.Run(factory, options, (done, elapsed) =>
+            Shard part = parsed.GetValue(shard) is string text ? Shard.Parse(text)!.Value : Shard.Whole;
+            string? directory = parsed.GetValue(campaign);
+            if (part.Count > 1 && directory is null)
             {
-                if (DateTime.UtcNow - lastProgress >= TimeSpan.FromSeconds(1) || done == options.Schedules)
-                {
-                    lastProgress = DateTime.UtcNow;
-                    stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"explore: {done}/{options.Schedules} schedules, {done / Math.Max(elapsed.TotalSeconds, 1e-3):0} schedules/s, {elapsed.TotalSeconds:0.0} s"));
-                }
-            });
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"explored: {result.Explored} schedules in {result.Elapsed.TotalSeconds:0.0} s ({options.Strategy}, campaign seed {options.Seed}), {result.DistinctTraces.Count} distinct traces"));
+                throw new UsageException("--shard needs --campaign DIR: each shard keeps its results in its own directory for 'shadowpt merge'");
+            }
+
+            CampaignStore? store = Open(directory, factory, options, part);
+            ExploreResult result = RunWithProgress(factory, options, store, part, stderr);
+            PrintExplored(stdout, options, part, result);
             if (result.FirstViolation is not RunReport report)
             {
                 stdout.WriteLine("result: ok");
@@ -79,8 +98,96 @@ internal static class ExploreCommand
             }
 
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first violation: schedule {result.FirstViolationIndex}"));
-            return Summary.Print(stdout, report, parsed.GetValue(scheduleOut));
+            if (store is not null)
+            {
+                stdout.WriteLine($"found: {store.ViolationPath(result.FirstViolationIndex)}");
+            }
+
+            int runs = parsed.GetValue(minimizeRuns);
+            if (runs > 0)
+            {
+                MinimizeResult min = Minimizer.Minimize(factory, report, runs);
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"minimized: {min.StepsBefore} -> {min.StepsAfter} steps, {min.PreemptionsBefore} -> {min.PreemptionsAfter} preemptions ({min.CandidateRuns} candidate runs)"));
+                report = min.Report;
+            }
+
+            string? output = parsed.GetValue(scheduleOut)
+                ?? (store is null ? null : Path.Combine(store.Directory, string.Create(CultureInfo.InvariantCulture, $"violation-{result.FirstViolationIndex}{(runs > 0 ? ".min" : string.Empty)}.schedule")));
+            return Summary.Print(stdout, report, output);
         });
         return command;
+    }
+
+    private static CampaignStore? Open(string? directory, Func<Scenario> factory, ExploreOptions options, Shard part)
+    {
+        if (directory is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return CampaignStore.Open(directory, CampaignIdentity.Of(factory(), options), part);
+        }
+        catch (CampaignException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>Explores with a progress line on standard error; Ctrl-C stops after the batch in flight, which is then not recorded.</summary>
+    private static ExploreResult RunWithProgress(Func<Scenario> factory, ExploreOptions options, CampaignStore? store, Shard part, TextWriter stderr)
+    {
+        bool terminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
+        var line = new ProgressLine(terminal);
+        ProgressSample sample = default;
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            ExploreResult result = CampaignRunner.Run(factory, options, store, part, p =>
+            {
+                (long news, long window) = p.Coverage.NewInLast(1000);
+                sample = new ProgressSample(p.Done, p.Total, p.Violations, p.Elapsed, news, window);
+                if (line.Next(sample) is string text)
+                {
+                    stderr.Write(text);
+                }
+            }, cancel.Token);
+            if (sample.Done > 0 && line.Next(sample, final: true) is string last)
+            {
+                stderr.Write(last);
+            }
+
+            if (cancel.IsCancellationRequested)
+            {
+                stderr.WriteLine(store is null ? "explore: interrupted" : $"explore: interrupted; run the same command to resume the campaign in {store.Directory}");
+            }
+
+            return result;
+        }
+        catch (CampaignException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static void PrintExplored(TextWriter stdout, ExploreOptions options, Shard part, ExploreResult result)
+    {
+        string where = (part.Count > 1 ? $", shard {part}" : string.Empty) + (result.Resumed > 0 ? string.Create(CultureInfo.InvariantCulture, $", {result.Resumed} batches resumed from disk") : string.Empty);
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"explored: {result.Explored} schedules in {result.Elapsed.TotalSeconds:0.0} s ({options.Strategy}, campaign seed {options.Seed}{where}), {result.DistinctTraces.Count} distinct traces"));
+        if (result.Coverage is CoverageSet coverage)
+        {
+            stdout.WriteLine(coverage.Describe());
+        }
     }
 }
