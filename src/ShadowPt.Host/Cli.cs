@@ -18,10 +18,13 @@ internal static class Cli
             BenchCommand.Create(stdout, stderr),
             ConformanceCommand.Create(stdout, stderr),
             ExploreCommand.Create(stdout, stderr),
+            ViewCommands.Lockgraph(stdout),
+            ViewCommands.Report(stdout),
+            ViewCommands.Explain(stdout),
         };
         root.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: a command is required: run, explore, replay, scenarios, bench or conformance (see 'shadowpt --help')");
+            stderr.WriteLine("shadowpt: a command is required: run, explore, replay, lockgraph, report, explain, scenarios, bench or conformance (see 'shadowpt --help')");
             return ExitCodes.BadInput;
         });
 

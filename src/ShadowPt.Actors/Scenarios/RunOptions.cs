@@ -29,4 +29,7 @@ public sealed record RunOptions
     public IReadOnlySet<string>? Checks { get; init; }
 
     public ILogger? Logger { get; init; }
+
+    /// <summary>Called after the scenario's setup and before the first step (a recorder attaches here); it must not change the run.</summary>
+    public Action<Runtime.ActorSystem, Scenario>? Attach { get; init; }
 }

@@ -26,11 +26,11 @@ public static class ScenarioRunner
             "pct" => new PctStrategy(seed, options.PctDepth, options.PctStepsEstimate ?? Calibrate(scenarioFactory, seed, stepsMax)),
             _ => throw new ArgumentException($"unknown strategy '{name}' (expected one of: {string.Join(", ", RunOptions.StrategyNames)})", nameof(options)),
         };
-        return Execute(scenario, strategy, seed, stepsMax, options.Logger);
+        return Execute(scenario, strategy, seed, stepsMax, options.Logger, options.Attach);
     }
 
     /// <summary>Replays <paramref name="schedule"/>; throws <see cref="ScheduleDivergedException"/> when it does not fit the scenario.</summary>
-    public static RunReport Replay(Scenario scenario, Schedule schedule, Microsoft.Extensions.Logging.ILogger? logger)
+    public static RunReport Replay(Scenario scenario, Schedule schedule, Microsoft.Extensions.Logging.ILogger? logger, Action<ActorSystem, Scenario>? attach = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(schedule);
@@ -44,7 +44,7 @@ public static class ScenarioRunner
             scenario.SelectChecks(new HashSet<string>(schedule.Checks, StringComparer.Ordinal));
         }
 
-        RunReport report = Execute(scenario, new ReplayStrategy(schedule), schedule.Seed, schedule.StepsMax, logger);
+        RunReport report = Execute(scenario, new ReplayStrategy(schedule), schedule.Seed, schedule.StepsMax, logger, attach);
         if (report.TraceHash != schedule.TraceHash)
         {
             throw new ScheduleDivergedException($"the replay made every recorded choice but its trace hash is {report.TraceHash}, not the recorded {schedule.TraceHash}: the model changed since the schedule was saved");
@@ -53,10 +53,11 @@ public static class ScenarioRunner
         return report;
     }
 
-    private static RunReport Execute(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, Microsoft.Extensions.Logging.ILogger? logger)
+    private static RunReport Execute(Scenario scenario, SchedulingStrategy strategy, ulong seed, long stepsMax, Microsoft.Extensions.Logging.ILogger? logger, Action<ActorSystem, Scenario>? attach)
     {
         using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, strategy, new RuntimeLimits { StepsMax = stepsMax }, logger);
         scenario.Setup(system);
+        attach?.Invoke(system, scenario); // recorders: after the setup, before the first step
         RunOutcome outcome = system.Run();
         system.EndRun();
         Violation? violation = system.Violation ?? (outcome == RunOutcome.Quiescent ? scenario.CheckEnd(system) : null);
