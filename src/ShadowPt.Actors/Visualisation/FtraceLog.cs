@@ -19,7 +19,7 @@ public static class FtraceLog
         ArgumentNullException.ThrowIfNull(output);
         output.WriteLine(Header);
         var comms = new Dictionary<int, string>();
-        foreach (RecordedTrack t in recording.Tracks.Where(t => t.Id > RunRecording.TaskTrackBase))
+        foreach (RecordedTrack t in recording.Tracks.Where(t => t.Id > RunRecording.TaskTrackBase && t.Id < RunRecording.ActorTrackBase))
         {
             int dash = t.Name.LastIndexOf('-');
             comms[t.Id - RunRecording.TaskTrackBase] = dash > 0 ? t.Name[..dash] : t.Name;

@@ -66,8 +66,24 @@ public sealed partial class RunRecorder
         }
     }
 
+    /// <summary>Track ids of actors, for scenarios without a machine (each delivery an instant on its receiver's track).</summary>
+    private readonly Dictionary<string, int> _actorTracks = new(StringComparer.Ordinal);
+
     private void Delivered(Delivery d)
     {
+        if (_machine is null)
+        {
+            if (!_actorTracks.TryGetValue(d.ReceiverPath, out int track))
+            {
+                track = RunRecording.ActorTrackBase + _actorTracks.Count;
+                _actorTracks.Add(d.ReceiverPath, track);
+                _timeline.AddTrack(track, d.ReceiverPath);
+            }
+
+            _timeline.Add(new RecordedEvent(d.Step, d.Tick.Value, track, 0, RecordedPhase.Instant, "deliver", d.Message.GetType().Name) { Fields = [new("from", d.SenderPath)] });
+            return;
+        }
+
         if (_shadowDirty)
         {
             Snapshot(d.Step - 1, "shadow write");

@@ -88,6 +88,9 @@ public sealed class RunRecording
     /// <summary>Track ids of tasks start here (plus the pid).</summary>
     public const int TaskTrackBase = 1000;
 
+    /// <summary>Track ids of actors start here in scenarios without a machine (in order of first delivery).</summary>
+    public const int ActorTrackBase = 100_000;
+
     /// <summary>The track of the memory-subsystem actor (events of memory operations without a CPU).</summary>
     public const int MemoryTrack = 999;
 

@@ -132,6 +132,17 @@ public sealed class PerfettoTraceTests
     }
 
     [Fact]
+    public void AScenarioWithoutAMachineGetsATrackPerActorWithItsDeliveries()
+    {
+        (RunReport report, RunRecording recording) = RecordedRuns.Run(() => ScenarioCatalog.TryCreate("counter")!, new RunOptions());
+        Assert.Equal(ScenarioRunner.Run(() => ScenarioCatalog.TryCreate("counter")!, new RunOptions()).TraceHash, report.TraceHash);
+        Assert.Contains(recording.Tracks, t => t.Name == "/user/counter");
+        Assert.Equal(report.Steps, recording.Events.Count(e => e.Category == "deliver"));
+        using JsonDocument doc = JsonDocument.Parse(TraceBytes(recording));
+        Assert.True(doc.RootElement.GetProperty("traceEvents").GetArrayLength() > report.Steps);
+    }
+
+    [Fact]
     public void SpansClosedOutOfOrderAreSplitSoTheyStillNest()
     {
         var timeline = new TrackTimeline();
