@@ -28,7 +28,7 @@ public static partial class HtmlReport
         }
 
         long steps = Math.Max(1, recording.Report?.Steps ?? recording.Events.LastOrDefault()?.Step ?? 1);
-        double scale = Math.Clamp(4000.0 / steps, 0.2, 12);
+        double scale = Math.Clamp(4000.0 / steps, 0.01, 12); // at most about 4000 pixels wide for long runs
         double width = LabelWidth + (steps * scale) + 20;
         int height = (tracks.Count * RowHeight) + 24;
         double X(long step) => LabelWidth + (step * scale);
@@ -83,7 +83,7 @@ public static partial class HtmlReport
                 drawn[e.Track] = drawn.GetValueOrDefault(e.Track) + 1;
                 int depth = Math.Min(stack.Count, 4);
                 double top = (r * RowHeight) + 3 + (depth * 6);
-                double w = Math.Max(scale, (e.Step - begin.Step) * scale);
+                double w = Math.Max(Math.Max(scale, 1), (e.Step - begin.Step) * scale);
                 string color = begin.Category switch
                 {
                     "lock" => "#f0a030",

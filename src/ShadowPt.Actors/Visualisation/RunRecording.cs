@@ -77,7 +77,7 @@ public sealed record LockDependency(string Outer, string Inner, string OuterPlac
 public sealed class RunRecording
 {
     /// <summary>Most events kept; later ones are counted in <see cref="EventsDropped"/>.</summary>
-    public const int EventsMax = 500_000;
+    public const int EventsMax = 200_000;
 
     /// <summary>Most shadow snapshots kept: the latest ones (the violation is at the end).</summary>
     public const int SnapshotsMax = 400;
