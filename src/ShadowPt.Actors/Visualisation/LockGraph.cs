@@ -78,11 +78,16 @@ public sealed class LockGraph
         return $"{e.OuterPlace} → {e.InnerPlace}\ncpu{KernelNames.Dec(e.Cpu)} pid {KernelNames.Dec(e.Pid)}, step {KernelNames.Dec(e.Step)}";
     }
 
-    /// <summary>The graph in Graphviz DOT; every name is a quoted, escaped DOT string.</summary>
-    public string ToDot(string title)
+    /// <summary>The graph in Graphviz DOT; every name is a quoted, escaped DOT string; <paramref name="note"/> becomes a comment line.</summary>
+    public string ToDot(string title, string? note = null)
     {
         var dot = new StringBuilder();
         dot.Append("// lock-class dependency graph (lockdep): A -> B when B was taken while A was held\n");
+        if (note is not null)
+        {
+            dot.Append("// ").Append(new string([.. note.Select(c => char.IsControl(c) ? ' ' : c)])).Append('\n');
+        }
+
         dot.Append("// render: dot -Tsvg graph.dot -o graph.svg\n");
         dot.Append("digraph lockdep {\n");
         dot.Append("  graph [label=").Append(Quote(title)).Append(", labelloc=t, rankdir=TB];\n");

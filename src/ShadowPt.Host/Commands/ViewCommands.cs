@@ -22,7 +22,13 @@ internal static class ViewCommands
             RunRecording recording = Replay(parsed.GetValue(file)!);
             var graph = LockGraph.Of(recording.LockDependencies);
             string title = $"{recording.Scenario}: {recording.Report?.Violation?.Kind ?? "ok"}" + (graph.HasCycle ? " (cycle in red)" : string.Empty);
-            string dot = graph.ToDot(title);
+            string verdict = recording.Report?.Violation is { } v
+                ? $"the run: {v.Kind} at step {v.Step}: " + v.Message.Split('\n').FirstOrDefault(l => l.Trim().Length > 0 && !l.StartsWith('='))?.Trim()
+                : "the run: ok";
+            string checks = ScheduleFile.Load(parsed.GetValue(file)!).Checks is { } list && !list.Contains("lockdep")
+                ? " (lockdep was off in this schedule; the edges come from the lock events all the same)"
+                : string.Empty;
+            string dot = graph.ToDot(title, verdict + checks);
             Emit(stdout, parsed.GetValue(output), dot, "lock graph");
             return ExitCodes.Ok;
         });
