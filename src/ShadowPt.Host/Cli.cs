@@ -20,10 +20,13 @@ internal static class Cli
             ExploreCommand.Create(stdout, stderr),
             StepCommand.Create(stdin ?? Console.In, stdout),
             MergeCommand.Create(stdout),
+            ViewCommands.Lockgraph(stdout),
+            ViewCommands.Report(stdout),
+            ViewCommands.Explain(stdout),
         };
         root.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: a command is required: run, explore, step, merge, replay, scenarios, bench or conformance (see 'shadowpt --help')");
+            stderr.WriteLine("shadowpt: a command is required: run, explore, step, merge, replay, lockgraph, report, explain, scenarios, bench or conformance (see 'shadowpt --help')");
             return ExitCodes.BadInput;
         });
 

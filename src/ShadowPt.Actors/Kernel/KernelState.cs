@@ -139,7 +139,12 @@ public sealed partial class KernelState
     /// <summary>The byte the pages of <paramref name="file"/> hold on "disk" (0 for shmem and unknown files).</summary>
     public byte FileFill(MappedFile file) => _files.TryGetValue(file.Path, out (MappedFile File, byte Fill) f) && f.File == file ? f.Fill : (byte)0;
 
+    /// <summary>The subsystem state of type <typeparamref name="T"/> when one exists, without creating it (for observers).</summary>
+    public T? TryExtension<T>()
+        where T : class => _extensions.TryGetValue(typeof(T), out object? state) ? (T)state : null;
+
     /// <summary>The state a subsystem keeps in the kernel, created on first use.</summary>
+
     public T Extension<T>()
         where T : class, new()
     {

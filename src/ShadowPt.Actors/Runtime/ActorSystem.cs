@@ -153,6 +153,18 @@ public sealed class ActorSystem : IDisposable
     }
 
     /// <summary>
+    /// Called at every delivery of a deterministic run, before the receiver runs, with the step, the
+    /// tick, both paths and the message (an ask's reply unwrapped): for recorders, which must neither
+    /// send nor change what they are shown.
+    /// </summary>
+    public void AddDeliveryObserver(Action<Delivery> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        DeterministicScheduler d = Deterministic;
+        d.DeliveryObserver += observer;
+    }
+
+    /// <summary>
     /// Whether a timer may still fire (deterministic only). At a quiescent point without one the run is
     /// over: nothing will ever be delivered again unless someone outside the system sends.
     /// </summary>

@@ -33,6 +33,9 @@ public sealed record RunOptions
 
     public ILogger? Logger { get; init; }
 
-    /// <summary>Called once the scenario's actors exist, before the first step: observers that only watch (coverage) attach here.</summary>
+    /// <summary>
+    /// Called once the scenario's actors exist, before the first step: observers that only watch
+    /// (coverage, recorders) attach here; it must not change the run.
+    /// </summary>
     public Action<Scenario, Runtime.ActorSystem>? AfterSetup { get; init; }
 }

@@ -48,7 +48,7 @@ public static class ScenarioRunner
     }
 
     /// <summary>Replays <paramref name="schedule"/>; throws <see cref="ScheduleDivergedException"/> when it does not fit the scenario.</summary>
-    public static RunReport Replay(Scenario scenario, Schedule schedule, Microsoft.Extensions.Logging.ILogger? logger)
+    public static RunReport Replay(Scenario scenario, Schedule schedule, Microsoft.Extensions.Logging.ILogger? logger, Action<Scenario, ActorSystem>? afterSetup = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(schedule);
@@ -62,7 +62,7 @@ public static class ScenarioRunner
             scenario.SelectChecks(new HashSet<string>(schedule.Checks, StringComparer.Ordinal));
         }
 
-        RunReport report = Execute(scenario, new ReplayStrategy(schedule), schedule.Seed, schedule.StepsMax, logger);
+        RunReport report = Execute(scenario, new ReplayStrategy(schedule), schedule.Seed, schedule.StepsMax, logger, afterSetup);
         if (report.TraceHash != schedule.TraceHash)
         {
             throw new ScheduleDivergedException($"the replay made every recorded choice but its trace hash is {report.TraceHash}, not the recorded {schedule.TraceHash}: the model changed since the schedule was saved");
@@ -75,7 +75,7 @@ public static class ScenarioRunner
     {
         using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, strategy, new RuntimeLimits { StepsMax = stepsMax }, logger);
         scenario.Setup(system);
-        afterSetup?.Invoke(scenario, system);
+        afterSetup?.Invoke(scenario, system); // observers and recorders: after the setup, before the first step
         RunOutcome outcome = system.Run();
         return Complete(scenario, system, strategy, seed, outcome);
     }

@@ -52,10 +52,16 @@ internal static class RunCommand
             HelpName = "LIST",
         };
 
+        var traces = new TraceOutputs();
         var command = new Command("run", "Run a scenario once on the deterministic scheduler and print a summary.")
         {
             scenario, seed, strategy, pctDepth, delays, stepsMax, scheduleOut, logLevel, checks,
         };
+        foreach (Option option in traces.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(parsed =>
         {
             string name = parsed.GetValue(scenario)!;
@@ -71,7 +77,17 @@ internal static class RunCommand
                 Logger = loggers.CreateLogger("ShadowPt.Runtime"),
                 Checks = SelectedChecks(parsed.GetValue(checks)),
             };
-            RunReport report = ScenarioRunner.Run(factory, options);
+            RunReport report;
+            if (traces.Wanted(parsed))
+            {
+                (report, Visualisation.RunRecording recording) = Visualisation.RecordedRuns.Run(factory, options);
+                traces.Write(parsed, recording, stdout);
+            }
+            else
+            {
+                report = ScenarioRunner.Run(factory, options);
+            }
+
             return Summary.Print(stdout, report, parsed.GetValue(scheduleOut));
         });
         return command;

@@ -37,7 +37,9 @@ public static class UserAccess
 
             // #PF: the CPU drops the faulting translation, then the kernel handles the fault.
             k.Tlb.FlushOne(mm, address);
+            k.RaisePageFault(address, write, null);
             VmFault fault = await Fault.DoUserAddrFault(k, address, write);
+            k.RaisePageFault(address, write, fault);
             if ((fault & VmFault.Sigsegv) != 0 || (fault & VmFault.Sigbus) != 0)
             {
                 return (AccessOutcome.Sigsegv, 0);

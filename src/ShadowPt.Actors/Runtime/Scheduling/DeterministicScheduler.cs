@@ -342,6 +342,8 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             LogDelivery(_step, _now.Value, channel.SenderPath, cell.Path, MessageName(message));
         }
 
+        DeliveryObserver?.Invoke(new Delivery(_step, _now, channel.SenderPath, cell.Path, message is AskReply reply ? reply.Message : message));
+
         // An ask reply was fingerprinted by the type of what it carries, not its own.
         cell.Invoke(message, sender, kind, message is AskReply ? null : fingerprintedType);
     }
@@ -472,6 +474,9 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
     /// <summary>Called each time nothing is ready, before time advances: where checkers look at the model's state.</summary>
     public Action? QuiescentObserver { get; set; }
+
+    /// <summary>Called at each delivery, after it is recorded and before the receiver runs (recorders; must not send).</summary>
+    public Action<Delivery>? DeliveryObserver { get; set; }
 
     private void ThrowBadChoice(int index, int readyCount)
         => throw new InvalidOperationException($"strategy {_strategy.Name} chose delivery {index} of {readyCount}");

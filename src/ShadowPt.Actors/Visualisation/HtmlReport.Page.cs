@@ -1,0 +1,58 @@
+namespace ShadowPt.Visualisation;
+
+/// <summary>The report's inline style sheet and script.</summary>
+public static partial class HtmlReport
+{
+    private const string Css = """
+        body { font: 14px/1.4 system-ui, sans-serif; margin: 16px 24px; color: #222; }
+        h1 { font-size: 20px; } h2 { font-size: 17px; margin-top: 28px; }
+        .note { color: #555; } .violation { color: #b00000; font-weight: bold; }
+        pre.report { background: #f4f4f4; padding: 8px; overflow-x: auto; font-size: 12px; }
+        table.summary th { text-align: left; padding-right: 16px; font-weight: 600; }
+        .scroll { overflow-x: auto; border: 1px solid #ddd; }
+        svg text { font: 11px monospace; } svg text.label { font-weight: bold; } svg text.axis { fill: #666; }
+        svg text.edge-label { font-size: 9px; }
+        table.shadow { border-collapse: collapse; font: 12px monospace; margin-top: 8px; }
+        table.shadow td, table.shadow th { border: 1px solid #ccc; padding: 2px 8px; }
+        table.shadow tr.diff td { background: #ffd0d0; font-weight: bold; }
+        .controls input[type=range] { width: 420px; vertical-align: middle; }
+        """;
+
+    private const string Script = """
+        (function () {
+          var data = document.getElementById('snapshots');
+          var slider = document.getElementById('snapshot');
+          if (!data || !slider) { return; }
+          var snaps = JSON.parse(data.textContent);
+          var body = document.querySelector('#shadow tbody');
+          var label = document.getElementById('snaplabel');
+          var violation = parseInt(document.body.getAttribute('data-violation-step'), 10);
+          function cell(row, text) { var td = document.createElement('td'); td.textContent = text; row.appendChild(td); }
+          function show(i) {
+            var s = snaps[i];
+            slider.value = String(i);
+            while (body.firstChild) { body.removeChild(body.firstChild); }
+            var differing = 0;
+            s.entries.forEach(function (e, index) {
+              var tr = document.createElement('tr');
+              if (e[5]) { tr.className = 'diff'; differing++; }
+              tr.setAttribute('data-entry', String(index));
+              cell(tr, String(index)); cell(tr, e[0]); cell(tr, e[1]); cell(tr, e[2]); cell(tr, e[3]); cell(tr, e[4]);
+              body.appendChild(tr);
+            });
+            label.textContent = 'snapshot ' + (i + 1) + ' of ' + snaps.length + ': step ' + s.step + ', tick ' + s.tick + ' (' + s.reason + '), ' + differing + ' differing';
+          }
+          function atViolation() {
+            if (isNaN(violation) || violation < 0) { return snaps.length - 1; }
+            var best = 0;
+            for (var i = 0; i < snaps.length; i++) { if (snaps[i].step <= violation) { best = i; } }
+            return best;
+          }
+          slider.addEventListener('input', function () { show(parseInt(slider.value, 10)); });
+          document.getElementById('prev').addEventListener('click', function () { show(Math.max(0, parseInt(slider.value, 10) - 1)); });
+          document.getElementById('next').addEventListener('click', function () { show(Math.min(snaps.length - 1, parseInt(slider.value, 10) + 1)); });
+          document.getElementById('toviolation').addEventListener('click', function () { show(atViolation()); });
+          show(0);
+        })();
+        """;
+}
