@@ -16,6 +16,7 @@ public static class ScenarioCatalog
         ("counter", () => new CounterScenario("counter", locked: true, workers: 4, rounds: 3)),
         ("lost-update", () => new CounterScenario("lost-update", locked: false, workers: 2, rounds: 2)),
         ("pingpong", () => new PingPongScenario(pairs: 4, volleys: 16)),
+        (UserfaultfdScenario.Name, UserfaultfdScenario.Create),
     ];
 
     public static IEnumerable<string> Names => BuiltIns.Select(b => b.Name);
