@@ -9,7 +9,7 @@ public static partial class ScenarioFile
 {
     /// <summary>The op names a step may have.</summary>
     public static readonly IReadOnlyList<string> OpNames =
-        ["mmap", "munmap", "mprotect", "read", "write", "madvise-dontneed", "mlock", "munlock", "fork", "exit", "execve", "brk", "repeat"];
+        ["mmap", "munmap", "mprotect", "read", "write", "madvise-dontneed", "mlock", "munlock", "fork", "exit", "execve", "brk", "repeat", .. UffdOpNames];
 
     /// <summary>Turns step objects into program steps, expanding repeat blocks.</summary>
     private sealed class StepReader(JsonFields process)
@@ -47,6 +47,7 @@ public static partial class ScenarioFile
                 "fork" => Fork(s),
                 "exit" => new ExitStep(),
                 "execve" => new ExecveStep(),
+                _ when UffdOpNames.Contains(op) => ParseUffd(s, op),
                 _ => new BrkStep(s.RequiredInt("pages", -ProgramLimits.PagesPerMappingMax, ProgramLimits.PagesPerMappingMax)),
             };
             step = step with { Process = ParseProcessId(s), ThinkTicks = s.Long("think", 0, ProgramLimits.ThinkTicksMax, 0) };
