@@ -115,7 +115,7 @@ public static class Userfaultfd
             k.Events.Raise(o => o.UserfaultWoken(k.Cpu, pid, msg));
         }
 
-        return VmFault.Retry;
+        return VmFault.Retry | VmFault.UserfaultRetry;
     }
 
     /// <summary>userfaultfd_must_wait: is the PTE still in the state that made the fault go to userspace.</summary>
