@@ -29,7 +29,6 @@ public sealed class UserfaultfdEventsTests
             .Fork(out ProcessId child)
             .Read("heap", 1, by: child)
             .Write("heap", 0, 0x42, by: child)
-            .Exit(child)
             .Exit(monitor)
             .Build();
         for (ulong seed = 1; seed <= 10; seed++)
@@ -40,6 +39,11 @@ public sealed class UserfaultfdEventsTests
             Assert.Equal(1, Uffd(s).FaultsBlocked);
             Assert.Single(Uffd(s).Contexts);
             Assert.Contains(s.Task(TargetPid).Mm!.Vmas.All, UffdApi.IsRegistered); // the parent keeps its registration
+            Assert.DoesNotContain(s.Task(SecondChildPid).Mm!.Vmas.All, UffdApi.IsRegistered); // dup_userfaultfd cleared the child's
+            Assert.Equal(FrameAllocator.ZeroPfn, PteOf(s, SecondChildPid, Page(Heap, 1)).Pfn); // resolved with the zero page
+            byte[] copied = Copied(Fill);
+            copied[0] = 0x42;
+            Assert.Equal(copied, PageOf(s, SecondChildPid, Heap)); // the parent's copied page, COW-copied by the child's write
         }
     }
 
