@@ -110,9 +110,17 @@ public static class Userfaultfd
         k.MmapReadUnlock(mm); // release_fault_lock
         if (mustWait)
         {
-            k.Events.Raise(o => o.UserfaultBlocked(k.Cpu, pid, msg));
+            CpuId cpu = k.Cpu;
+            if (k.Events.HasObservers)
+            {
+                k.Events.Raise(o => o.UserfaultBlocked(cpu, pid, msg));
+            }
+
             await UffdSyscalls.Schedule(k);
-            k.Events.Raise(o => o.UserfaultWoken(k.Cpu, pid, msg));
+            if (k.Events.HasObservers)
+            {
+                k.Events.Raise(o => o.UserfaultWoken(cpu, pid, msg));
+            }
         }
 
         return VmFault.Retry | VmFault.UserfaultRetry;
