@@ -34,8 +34,12 @@ public sealed class ProcessActor : ReceiveActor
     /// <summary>The program break, once known.</summary>
     private VirtAddr? _brk;
 
-    public ProcessActor(Machine machine, ProcessProgram program, ProcessId me, int pid, int cpu, IReadOnlyDictionary<string, VirtAddr> labels, IReadOnlyDictionary<string, VirtAddr>? placement = null, bool exitAtEnd = false)
+    /// <summary>The userfaultfd descriptors and steps of this process.</summary>
+    private readonly UffdProcess _uffd;
+
+    public ProcessActor(Machine machine, ProcessProgram program, ProcessId me, int pid, int cpu, IReadOnlyDictionary<string, VirtAddr> labels, IReadOnlyDictionary<string, VirtAddr>? placement = null, bool exitAtEnd = false, IReadOnlyList<int>? uffds = null, IReadOnlyDictionary<ProcessId, int>? peers = null)
     {
+        _uffd = new UffdProcess(uffds, peers);
         _placement = placement;
         _exitAtEnd = exitAtEnd;
         ArgumentNullException.ThrowIfNull(machine);
@@ -99,6 +103,11 @@ public sealed class ProcessActor : ReceiveActor
             return moved;
         }
 
+        if (step is IUffdStep)
+        {
+            return await _uffd.Run(step, Request, At);
+        }
+
         UserResult result = await Request(ToUserOp(step));
         if (step is ExecveStep && result.Ret == 0)
         {
@@ -116,8 +125,11 @@ public sealed class ProcessActor : ReceiveActor
                 int childCpu = fork.Child.Value % _machine.Cpus.Count;
                 IReadOnlyDictionary<string, VirtAddr> inherited = _labels;
                 IReadOnlyDictionary<string, VirtAddr>? placement = _placement;
+                IReadOnlyList<int> uffds = _uffd.Fds.ToArray();
+                _uffd.AddPeer(fork.Child, childPid);
+                var peers = new Dictionary<ProcessId, int>(_uffd.Peers) { [_me] = _pid };
                 IActorRef child = Context.ActorOf(
-                    Props.Create(() => new ProcessActor(_machine, _program, fork.Child, childPid, childCpu, inherited, placement, false)),
+                    Props.Create(() => new ProcessActor(_machine, _program, fork.Child, childPid, childCpu, inherited, placement, false, uffds, peers)),
                     fork.Child.ToString());
                 child.Tell(Start.Instance, Self);
                 break;

@@ -9,6 +9,7 @@ public enum Errno
 {
     None = 0,
     EPERM = 1,
+    ENOENT = 2,
     ESRCH = 3,
     EINTR = 4,
     EBADF = 9,
@@ -19,5 +20,6 @@ public enum Errno
     EBUSY = 16,
     EEXIST = 17,
     EINVAL = 22,
+    EMFILE = 24,
     EOVERFLOW = 75,
 }

@@ -10,7 +10,7 @@ public static partial class ScenarioFile
     /// <summary>The op names a step may have.</summary>
     public static readonly IReadOnlyList<string> OpNames =
         ["mmap", "munmap", "mprotect", "read", "write", "madvise-dontneed", "mlock", "munlock", "fork", "exit", "execve", "brk", "repeat",
-            "spin", "set-mempolicy", "madvise-pageout", "process-madvise-pageout", "clear-refs", "mlockall"];
+            "spin", "set-mempolicy", "madvise-pageout", "process-madvise-pageout", "clear-refs", "mlockall", .. UffdOpNames];
 
     /// <summary>Turns step objects into program steps, expanding repeat blocks.</summary>
     private sealed class StepReader(JsonFields process)
@@ -54,6 +54,7 @@ public static partial class ScenarioFile
                 "process-madvise-pageout" => new ProcessMadvisePageoutStep(Target(s, required: true)!, ParseAddress(s), Pages(s)),
                 "clear-refs" => new ClearRefsStep(Target(s, required: false)),
                 "mlockall" => new MlockallStep(ParseMlockallFlags(s)),
+                _ when UffdOpNames.Contains(op) => ParseUffd(s, op),
                 _ => new BrkStep(s.RequiredInt("pages", -ProgramLimits.PagesPerMappingMax, ProgramLimits.PagesPerMappingMax)),
             };
             step = step with { Process = ParseProcessId(s), ThinkTicks = s.Long("think", 0, ProgramLimits.ThinkTicksMax, 0) };

@@ -123,6 +123,7 @@ public static partial class ScenarioFile
         {
             Name = name, Description = description, Seed = seed, Strategy = strategy, StepsMax = stepsMax, Machine = machine,
             Files = files, Processes = processes, Inspectors = inspectors, Checks = new HashSet<string>(checks, StringComparer.Ordinal), ContentHash = contentHash,
+            Monitors = UsesUffd(processes) ? [() => new Checking.UserfaultResolvedMonitor()] : [],
         };
     }
 

@@ -26,11 +26,15 @@ internal static class ConformanceCommand
                     stdout.WriteLine($"{p.Name}: {p.Description}");
                 }
 
+                stdout.WriteLine($"{UffdConformance.Name}: {UffdConformance.Description}");
                 return ExitCodes.Ok;
             }
 
             string[] names = parsed.GetValue(only) ?? [];
-            if (names.Length > 0)
+            bool filtered = names.Length > 0;
+            bool runUffd = !filtered || names.Contains(UffdConformance.Name);
+            names = names.Where(n => n != UffdConformance.Name).ToArray();
+            if (filtered)
             {
                 programs = names.Select(n => ConformancePrograms.All.FirstOrDefault(p => p.Name == n)
                     ?? throw new UsageException($"no conformance program is named '{n}' (see 'shadowpt conformance --list')")).ToArray();
@@ -51,8 +55,24 @@ internal static class ConformanceCommand
                 stdout.WriteLine(comparison.Describe());
             }
 
+            UffdConformanceResult? uffd = null;
+            if (runUffd)
+            {
+                try
+                {
+                    uffd = UffdConformance.Run(new NativeRunnerOptions());
+                }
+                catch (NativeRunnerException e)
+                {
+                    throw new UsageException("the native side cannot run here: " + e.Message, e);
+                }
+
+                stdout.WriteLine(uffd.Describe()); // "unsupported here" is not a failure
+            }
+
             stdout.WriteLine(report.Summary);
-            return report.Agreed == report.Total ? ExitCodes.Ok : ExitCodes.Violation;
+            bool uffdDiffers = uffd is { Supported: true, Agrees: false };
+            return report.Agreed == report.Total && !uffdDiffers ? ExitCodes.Ok : ExitCodes.Violation;
         });
         return command;
     }

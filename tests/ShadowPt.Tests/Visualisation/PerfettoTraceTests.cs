@@ -15,7 +15,7 @@ public sealed class PerfettoTraceTests
     /// trace in ui.perfetto.dev, regenerate with:
     /// <c>dotnet run --project src/ShadowPt.Host -c Release -- run --trace-out t.json &amp;&amp; sha256sum t.json</c>.
     /// </summary>
-    private const string DefaultTraceSha256 = "53319619c6548d0049f7f6f9a88bd119a8c4d0094af4be078361f64586a92603";
+    private const string DefaultTraceSha256 = "330e7c5181ef00545ae3ebe5f20b386449d82b651f847111c48f8022d0b3ebf0";
 
     private static byte[] TraceBytes(RunRecording recording)
     {

@@ -145,7 +145,7 @@ public sealed class NativeRunner : IProgramRunner
     }
 
     /// <summary>Runs a program with a timeout, killing its whole tree when it is exceeded.</summary>
-    private static (int ExitCode, string Stdout, string Stderr) RunProcess(
+    internal static (int ExitCode, string Stdout, string Stderr) RunProcess(
         string file, IReadOnlyList<string> arguments, IReadOnlyList<(string Name, string Value)> environment, TimeSpan timeout, string what)
     {
         var start = new ProcessStartInfo(file)

@@ -38,7 +38,7 @@ public static partial class Fault
             VmFault fault = await HandleMmFault(k, vma, address, flags);
             if ((fault & VmFault.Retry) != 0)
             {
-                flags |= FaultFlags.Tried; // mmap_lock was released by the handler
+                flags |= (fault & VmFault.UserfaultRetry) != 0 ? FaultFlags.None : FaultFlags.Tried; // mmap_lock was released by the handler
                 continue;
             }
 

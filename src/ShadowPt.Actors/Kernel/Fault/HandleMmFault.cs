@@ -30,6 +30,11 @@ public static partial class Fault
         }
 
         VmFault ret;
+        if (orig.IsNone && await Userfaultfd.MissingOrMinor(k, vma, page, flags) is VmFault userfault)
+        {
+            return userfault; // handle_userfault (VM_FAULT_RETRY: mmap_lock released)
+        }
+
         if (orig.IsNone)
         {
             // The fault policy of Kernel/FaultPolicy, when one is configured for current; else do_pte_missing.
@@ -103,6 +108,12 @@ public static partial class Fault
 
             return (true, false);
         });
+        if (same && needsWp && Userfaultfd.IsPteWp(vma, orig))
+        {
+            k.Unlock(ptl, LockMode.Exclusive);
+            return await Userfaultfd.HandleUserfault(k, vma, page, flags, Userfaultfd.Reason.Wp); // do_wp_page: userfaultfd_pte_wp
+        }
+
         if (same && needsWp)
         {
             return await DoWpPage(k, vma, page, table, orig); // releases the PTE lock

@@ -22,6 +22,13 @@ public enum VmFault
     /// <summary>VM_FAULT_RETRY: mmap_lock was dropped; the caller retries the fault.</summary>
     Retry = 0x000400,
 
+    /// <summary>
+    /// With <see cref="Retry"/>: handle_userfault let go of the lock and slept. Linux 6.x takes such a
+    /// fault under the per-VMA lock first, and its retry is a fresh mmap_lock attempt without
+    /// FAULT_FLAG_TRIED, so the resolved fault counts as minor (not modeled lock, same accounting).
+    /// </summary>
+    UserfaultRetry = 0x100000,
+
     /// <summary>VM_FAULT_ERROR: any of the errors.</summary>
     Error = Oom | Sigbus | Sigsegv,
 }

@@ -50,6 +50,9 @@ public enum LockClass
 
     /// <summary>lruvec-&gt;lru_lock (in folio_lruvec_lock_irq).</summary>
     LruLock,
+
+    /// <summary>A sleep on a userfaultfd wait queue (fs/userfaultfd.c); never held, only waited for, with no lock held.</summary>
+    UffdWaitQueue,
 }
 
 /// <summary>The primitive behind a lock class, which decides whether its holder may sleep.</summary>

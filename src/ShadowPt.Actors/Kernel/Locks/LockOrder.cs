@@ -41,6 +41,7 @@ public static class LockOrder
         new(LockClass.PrivateLock, "mapping->private_lock", LockKind.Spinlock, [LockClass.SwapLock], false),
         new(LockClass.IPagesLock, "i_pages lock", LockKind.Spinlock, [LockClass.PrivateLock], false),
         new(LockClass.LruLock, "lruvec->lru_lock", LockKind.Spinlock, [LockClass.IPagesLock], false),
+        new(LockClass.UffdWaitQueue, "userfaultfd wait queue (schedule)", LockKind.Mutex, [], false),
     ];
 
     /// <summary>Reach[outer, inner]: inner may be taken while outer is held.</summary>

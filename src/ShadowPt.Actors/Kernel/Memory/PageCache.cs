@@ -50,6 +50,9 @@ public sealed class PageCache
         return (fresh, !file.IsShmem);
     }
 
+    /// <summary>filemap_get_entry: the cached page of (<paramref name="ino"/>, <paramref name="pgoff"/>) without taking a reference, or null.</summary>
+    public Pfn? Lookup(ulong ino, ulong pgoff) => _pages.TryGetValue((ino, pgoff), out Pfn cached) ? cached : null;
+
     /// <summary>Drops the cache's references on every page of <paramref name="ino"/> (last iput of a shmem inode).</summary>
     public int Truncate(FrameAllocator frames, ulong ino, Provenance who)
     {

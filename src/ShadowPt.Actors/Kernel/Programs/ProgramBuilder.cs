@@ -10,7 +10,7 @@ namespace ShadowPt.Kernel.Programs;
 ///     .Mmap("a", 1).Write("a", 0, 0x41).Fork(out ProcessId child).Write("a", 0, 0x42, by: child).Build();
 /// </code>
 /// </example>
-public sealed class ProgramBuilder
+public sealed partial class ProgramBuilder
 {
     /// <summary>The program's name.</summary>
     private readonly string name;

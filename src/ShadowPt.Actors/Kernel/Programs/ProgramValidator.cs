@@ -129,6 +129,9 @@ internal sealed class ProgramValidator
             case ProcessMadvisePageoutStep pageout:
                 CheckProcessPageout(where, pageout);
                 break;
+            case UffdStep uffd:
+                CheckUffd(where, p, uffd);
+                break;
             case ExitStep:
                 if (p == 0)
                 {
@@ -256,6 +259,25 @@ internal sealed class ProgramValidator
         live[nextChild] = true;
         visible[nextChild] = visible[0];
         nextChild++;
+    }
+
+    /// <summary>A userfaultfd step without a label: a descriptor index in range, a live peer to send to, a bounded loop.</summary>
+    private void CheckUffd(string where, int p, UffdStep step)
+    {
+        if (step.Uffd < 0 || step.Uffd >= Kernel.UffdApi.FdsMax)
+        {
+            throw new ProgramValidationException($"{where}: descriptor index {step.Uffd} is outside 0..{Kernel.UffdApi.FdsMax - 1}");
+        }
+
+        if (step is UffdSendStep send && (send.To.Value == p || send.To.Value < 0 || send.To.Value >= nextChild || !live[send.To.Value]))
+        {
+            throw new ProgramValidationException($"{where}: a descriptor is sent to another live process");
+        }
+
+        if (step is UffdServeStep serve && (serve.Count < 1 || serve.Count > ProgramLimits.StepsMax))
+        {
+            throw new ProgramValidationException($"{where}: a serve loop reads 1 to {ProgramLimits.StepsMax} messages");
+        }
     }
 
     private static void CheckLabelSyntax(string where, string label)

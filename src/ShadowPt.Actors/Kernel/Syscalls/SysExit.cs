@@ -15,8 +15,10 @@ public static partial class Syscalls
         MmId? mm = k.CurrentMm;
         CpuId cpu = k.Cpu;
         await k.VmaHooks.TaskExiting(k, pid);
+        UserfaultfdCtx[] released = [];
         bool lastUser = await k.Mem("exit_mm", s =>
         {
+            released = s.FindExtension<UffdState>()?.CloseAll(pid).ToArray() ?? []; // exit_files, folded in
             TaskStruct task = s.Task(pid);
             task.Exited = true;
             task.ExitCode = code;
@@ -27,6 +29,11 @@ public static partial class Syscalls
         if (mm is MmId dying && lastUser)
         {
             await ExitMmap(k, dying);
+        }
+
+        if (released.Length > 0)
+        {
+            await UffdEvents.Release(k, released); // userfaultfd_release of contexts whose last descriptor closed
         }
 
         await k.Mem("leave_mm", s =>

@@ -29,6 +29,7 @@ public static partial class Syscalls
             TaskStruct child = s.NewTask(parent.Comm, parent.Pid, parent.Superuser);
             child.Mm = mm;
             child.HasSigsegvHandler = parent.HasSigsegvHandler;
+            s.FindExtension<UffdState>()?.DupFds(parent.Pid, child.Pid); // dup_fd
             return (child.Pid, mm.Id);
         });
         if (newMmId is not MmId newMm)
@@ -38,7 +39,7 @@ public static partial class Syscalls
 
         await k.MmapWriteLock(oldMm);
         await k.Lock(new MmapLockRef(newMm), LockMode.Exclusive, subclass: 1); // mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING)
-        VmArea[] toCopy = await k.Mem("dup_mmap", s => DupMmapVmas(s, s.Mm(oldMm), s.Mm(newMm)));
+        (VmArea[] toCopy, (int Parent, int Child)? forkEvent) = await k.Mem("dup_mmap", s => (DupMmapVmas(s, s.Mm(oldMm), s.Mm(newMm)), UffdEvents.TakePendingFork(s, newMm)));
         bool protectedAny = false;
         bool oom = false;
         foreach (VmArea vma in toCopy)
@@ -73,6 +74,11 @@ public static partial class Syscalls
             return Err(Errno.ENOMEM);
         }
 
+        if (forkEvent is (int parentCtx, int childCtx))
+        {
+            await UffdEvents.DupUserfaultfdComplete(k, parentCtx, childCtx); // the parent waits until the monitor reads FORK
+        }
+
         return childPid;
     }
 
@@ -96,6 +102,7 @@ public static partial class Syscalls
 
             long anonVma = vma.AnonVma != 0 ? s.NextAnonVmaId++ : 0; // anon_vma_fork
             VmFlags flags = vma.VmFlags & ~(VmFlags.Locked | VmFlags.LockOnFault); // locks are not inherited
+            flags = UffdEvents.DupUserfaultfd(s, oldMm.Id, newMm.Id, flags);
             newMm.Vmas.Insert(new VmArea(vma.VmStart, vma.VmEnd, flags, vma.VmPgoff, vma.VmFile, anonVma));
             if (vma.AnonVma != 0 || (vma.VmFlags & (VmFlags.PfnMap | VmFlags.MixedMap | VmFlags.UffdWp)) != 0)
             {

@@ -80,7 +80,7 @@ public static partial class Syscalls
     {
         MmId mm = k.Mm;
         await k.MmapWriteLock(mm);
-        MunmapResult result = await k.Mem("do_vmi_munmap", s => Vma.DoVmiMunmap(s.Mm(mm), addr, length));
+        (int uffd, MunmapResult result) = await k.Mem("do_vmi_munmap", s => (UffdEvents.UnmapPrep(s, mm, addr, length), Vma.DoVmiMunmap(s.Mm(mm), addr, length))); // userfaultfd_unmap_prep first, while the VMAs are there
         if (result.Error == Errno.None)
         {
             await UnmapRegion(k, mm, result.Plan, MmuNotifierEvent.Unmap);
@@ -91,6 +91,11 @@ public static partial class Syscalls
         }
 
         k.MmapWriteUnlock(mm);
+        if (uffd != 0)
+        {
+            await UffdEvents.EventWaitCompletion(k, uffd, UffdEvents.RangeMsg(UffdEvent.Unmap, addr, length)); // userfaultfd_unmap_complete
+        }
+
         return result.Error == Errno.None ? 0 : Err(result.Error);
     }
 

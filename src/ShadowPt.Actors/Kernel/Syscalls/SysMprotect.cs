@@ -120,7 +120,20 @@ public static partial class Syscalls
     {
         MmId mm = k.Mm;
         await k.MmapReadLock(mm);
-        (Errno error, IReadOnlyList<AddrRange> ranges) = await k.Mem("madvise_dontneed_free", s => Madvise.DontneedRanges(s.Mm(mm), addr, length));
+        (Errno error, IReadOnlyList<AddrRange> ranges, int uffd) = await k.Mem("madvise_dontneed_free", s =>
+        {
+            (Errno e, IReadOnlyList<AddrRange> r) = Madvise.DontneedRanges(s.Mm(mm), addr, length);
+            return (e, r, UffdEvents.RemovePrep(s, mm, addr, length));
+        });
+        if (uffd != 0)
+        {
+            // userfaultfd_remove: drop mmap_lock, report REMOVE, wait until it is read, then look again.
+            k.MmapReadUnlock(mm);
+            await UffdEvents.EventWaitCompletion(k, uffd, UffdEvents.RangeMsg(UffdEvent.Remove, addr, length));
+            await k.MmapReadLock(mm);
+            (error, ranges) = await k.Mem("madvise_dontneed_free", s => Madvise.DontneedRanges(s.Mm(mm), addr, length));
+        }
+
         foreach (AddrRange range in ranges)
         {
             var notifier = new MmuNotifierRange(mm, range, MmuNotifierEvent.Clear);

@@ -137,6 +137,7 @@ public sealed class ShadowPtScenario : Scenario, IMachineScenario
     {
         ArgumentNullException.ThrowIfNull(system);
         ShadowptSyscalls.Install();
+        UffdSyscalls.Install();
         Machine machine = Actors.Machine.Boot(system, _definition.Machine, new ShadowHooks());
         _machine = machine;
         if (_definition.Checks.Contains("lockdep"))
