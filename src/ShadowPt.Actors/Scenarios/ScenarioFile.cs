@@ -29,7 +29,7 @@ public static partial class ScenarioFile
     [
         Spt.Variants.ShadowUpdateAtInvalidateStart, Spt.Variants.ShadowUpdateWithoutLock, Spt.Variants.StackGrowthUntracked,
         Spt.Variants.InspectorExitLeaks, Spt.Variants.CloseFreesBeforeZap, Spt.Variants.UnregisterWithoutSync, Spt.Variants.StopKeepsNotifier, Spt.Variants.AbbaMmapShadow,
-        Kernel.Syscalls.FreeBeforeShootdownVariant, Kernel.KernelContext.PartialFlushAfterMissedFlushVariant, Spt.Variants.TornShadowEntry,
+        Kernel.Syscalls.FreeBeforeShootdownVariant, Kernel.KernelContext.PartialFlushAfterMissedFlushVariant, Spt.Variants.TornShadowEntry, Kernel.GetUserPages.DirtyCowVariant,
     ];
 
     public static ScenarioDefinition Load(string path)

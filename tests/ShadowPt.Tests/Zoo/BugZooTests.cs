@@ -30,6 +30,7 @@ public sealed class BugZooTests
         { "stack-growth-untracked", "shadow-inconsistent" },
         { "free-before-shootdown", "free-before-flush" },
         { "abba-mmap-shadow", "deadlock" },
+        { "dirty-cow", "page-cache-corrupted" },
     };
 
     /// <summary>The zoo's scenario file of <paramref name="variant"/>, as shipped.</summary>
