@@ -18,10 +18,11 @@ internal static class Cli
             BenchCommand.Create(stdout, stderr),
             ConformanceCommand.Create(stdout, stderr),
             ExploreCommand.Create(stdout, stderr),
+            StressCommand.Create(stdout, stderr),
         };
         root.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: a command is required: run, explore, replay, scenarios, bench or conformance (see 'shadowpt --help')");
+            stderr.WriteLine("shadowpt: a command is required: run, explore, stress, replay, scenarios, bench or conformance (see 'shadowpt --help')");
             return ExitCodes.BadInput;
         });
 

@@ -17,7 +17,7 @@ public static partial class ScenarioFile
     /// <summary>Largest scenario file read.</summary>
     public const long FileBytesMax = 1 << 20;
 
-    public const int ProcessesMax = 64;
+    public const int ProcessesMax = 1000;
 
     public const int InspectorsMax = 8;
 
