@@ -111,7 +111,12 @@ public static class StressRunner
         return new StressResult(runs, steps, clock.Elapsed, meter.HeapBytesMax, meter.WorkingSetBytesMax, [.. checks.Order(StringComparer.Ordinal)], null, null, cancel.IsCancellationRequested);
     }
 
-    /// <summary>One run on the thread pool: until it goes quiet, a violation, the time left, or cancellation. Returns its deliveries and violation.</summary>
+    /// <summary>
+    /// One run on the thread pool: until it is over (no delivery for <see cref="QuietPollsMin"/> polls and no
+    /// actor suspended in a handler), a violation, the time left, or cancellation. A run with no delivery
+    /// for <see cref="HungPollsMin"/> polls while actors are still suspended is a <c>hang</c>: the threaded
+    /// counterpart of the deterministic deadlock check. Returns its deliveries and violation.
+    /// </summary>
     private static (long Steps, Violation? Violation) RunThreaded(ScenarioDefinition definition, ulong seed, TimeSpan left, CancellationToken cancel)
     {
         var scenario = new ShadowPtScenario(definition);
@@ -120,17 +125,34 @@ public static class StressRunner
         var clock = Stopwatch.StartNew();
         long last = -1;
         int quiet = 0;
-        while (system.Violation is null && quiet < QuietPollsMin && clock.Elapsed < left && !cancel.IsCancellationRequested)
+        IReadOnlyList<string> suspended = [];
+        bool over = false;
+        while (system.Violation is null && !over && clock.Elapsed < left && !cancel.IsCancellationRequested)
         {
             cancel.WaitHandle.WaitOne(PollInterval);
             long now = system.Steps;
             quiet = now == last ? quiet + 1 : 0;
             last = now;
+            suspended = quiet >= QuietPollsMin ? system.SuspendedActors() : [];
+            over = quiet >= QuietPollsMin && (suspended.Count == 0 || quiet >= HungPollsMin);
         }
 
-        Violation? violation = system.Violation ?? (quiet >= QuietPollsMin ? scenario.CheckEnd(system) : null);
+        if (system.Violation is not null || !over)
+        {
+            return (system.Steps, system.Violation);
+        }
+
+        Violation? violation = suspended.Count > 0
+            ? new Violation(HangKind, $"no delivery for {quiet * PollInterval.TotalMilliseconds} ms while these actors wait in a handler: {string.Join(", ", suspended.Take(8))}", system.Steps, system.Now)
+            : scenario.CheckEnd(system);
         return (system.Steps, violation);
     }
+
+    /// <summary>Kind of a threaded run that stopped making progress with actors still waiting (a deadlock, most likely).</summary>
+    public const string HangKind = "hang";
+
+    /// <summary>Polls without a delivery, actors still suspended, after which a threaded run is a hang.</summary>
+    public const int HungPollsMin = 100;
 
     /// <summary>The largest GC heap and working set seen.</summary>
     private sealed class Meter
