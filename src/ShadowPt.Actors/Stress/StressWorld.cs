@@ -24,6 +24,9 @@ public static class StressWorld
     /// <summary>Most inspectors of a stress world (they share the one shadow table the subsystem allows).</summary>
     public const int InspectorsMax = ScenarioFile.InspectorsMax;
 
+    /// <summary>Longest scenario name a file may have (the stress world's name is cut to fit).</summary>
+    public const int NameLengthMax = 48;
+
     /// <summary>Frames per replicated process when the template does not say more.</summary>
     public const int FramesPerProcess = 96;
 
@@ -122,7 +125,9 @@ public static class StressWorld
         root["processes"] = processArray;
         root["inspectors"] = inspectorArray;
         string name = (string)root["name"]!;
-        root["name"] = string.Create(CultureInfo.InvariantCulture, $"stress-{name}-{cpus}c{processes}p{inspectors}i");
+        string suffix = string.Create(CultureInfo.InvariantCulture, $"-{cpus}c{processes}p{inspectors}i");
+        string stem = "stress-" + name;
+        root["name"] = stem[..Math.Min(stem.Length, NameLengthMax - suffix.Length)] + suffix;
         root["description"] = string.Create(CultureInfo.InvariantCulture, $"Stress world from {name}: {processes} processes and {inspectors} inspectors on {cpus} CPUs");
         return Encoding.UTF8.GetBytes(root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }

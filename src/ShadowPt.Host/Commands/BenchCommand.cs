@@ -37,10 +37,11 @@ internal static class BenchCommand
 
             return ExitCodes.Ok;
         });
-        var command = new Command("bench", "Measure the simulator (figures are recorded in docs/benchmarks.md).") { runtime, model };
+        Command zoo = ZooBenchCommand.Create(stdout, stderr);
+        var command = new Command("bench", "Measure the simulator (figures are recorded in docs/benchmarks.md).") { runtime, model, zoo };
         command.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: bench needs a subject: runtime or model (see 'shadowpt bench --help')");
+            stderr.WriteLine("shadowpt: bench needs a subject: runtime, model or zoo (see 'shadowpt bench --help')");
             return ExitCodes.BadInput;
         });
         return command;

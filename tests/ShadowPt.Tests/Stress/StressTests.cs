@@ -78,3 +78,17 @@ public sealed class StressTests
         Assert.Equal(2, CliRunner.Run("stress", ZooFile("dirty-cow"), "--inspectors", "1", "--out", dir.File("o")).Exit);
     }
 }
+
+public sealed class ZooBenchCommandTests
+{
+    [Fact]
+    public void BenchZooPrintsARowPerVariantWithEveryCampaignFindingTheExpectedKind()
+    {
+        var (exit, output, _) = CliRunner.Run("bench", "zoo", "--seeds", "2", "--variant", "close-frees-before-zap", "--strategy", "random", "--strategy", "pct", "--no-threaded");
+        Assert.Equal(0, exit);
+        string[] lines = CliRunner.Lines(output);
+        Assert.StartsWith("| variant | expected kind found | random: found, median schedules, median s | pct: found, median schedules, median s |", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("| close-frees-before-zap | free-while-mapped | 2/2, ", lines[2], StringComparison.Ordinal);
+        Assert.Equal(2, CliRunner.Run("bench", "zoo", "--variant", "no-such-bug").Exit);
+    }
+}
