@@ -42,6 +42,12 @@ public sealed record ZooCell(string Variant, string Strategy, IReadOnlyList<ZooC
 
     public double? MedianSeconds => Median(Campaigns.Select(c => c.Found ? c.Seconds : double.PositiveInfinity));
 
+    /// <summary>The fewest schedules a campaign that found nothing ran (what "more than" means for it); null when all found.</summary>
+    public double? UnfoundSchedulesMin => Campaigns.Where(c => !c.Found).Select(c => (double?)c.Schedules).Min();
+
+    /// <summary>The shortest time a campaign that found nothing ran.</summary>
+    public double? UnfoundSecondsMin => Campaigns.Where(c => !c.Found).Select(c => (double?)c.Seconds).Min();
+
     private static double? Median(IEnumerable<double> values)
     {
         double[] sorted = [.. values.Order()];
@@ -140,16 +146,20 @@ public static class ZooBenchmarks
             foreach (string s in strategies)
             {
                 ZooCell? cell = row.FirstOrDefault(c => c.Strategy == s);
-                text.Append(cell is null ? " |" : string.Create(CultureInfo.InvariantCulture, $" {cell.FoundCount}/{cell.Campaigns.Count}, {Text(cell.MedianSchedules, "0")}, {Text(cell.MedianSeconds, "0.000")} |"));
+                text.Append(cell is null ? " |" : string.Create(CultureInfo.InvariantCulture, $" {cell.FoundCount}/{cell.Campaigns.Count}, {Text(cell.MedianSchedules, "0", cell.UnfoundSchedulesMin)}, {Text(cell.MedianSeconds, "0.000", cell.UnfoundSecondsMin)} |"));
             }
 
             ZooThreaded? t = threaded.FirstOrDefault(x => x.Variant == row.Key);
             text.AppendLine(t is null ? " |" : string.Create(CultureInfo.InvariantCulture, $" {(t.Found ? $"{t.Kind} in {t.Seconds:0.00} s ({t.Runs} runs)" : $"not found in {t.Seconds:0.0} s ({t.Runs} runs)")} |"));
         }
 
-        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"\nSeeds 1 to {options.Seeds} per cell, one worker, at most {options.SchedulesMax} schedules or {options.TimeMax.TotalSeconds:0} s per campaign; a median of '>' means half or more of the campaigns found nothing."));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"\nSeeds 1 to {options.Seeds} per cell, one worker, at most {options.SchedulesMax} schedules or {options.TimeMax.TotalSeconds:0} s per campaign; a median of '>N' means half or more of the campaigns found nothing, the shortest of them after N."));
         return text.ToString();
     }
 
-    private static string Text(double? value, string format) => value is double v ? v.ToString(format, CultureInfo.InvariantCulture) : ">budget";
+    /// <summary>A median, or "&gt;" the least a campaign that found nothing ran when the median is not reached.</summary>
+    private static string Text(double? value, string format, double? unfound = null) =>
+        value is double v ? v.ToString(format, CultureInfo.InvariantCulture)
+        : unfound is double u ? ">" + u.ToString(format, CultureInfo.InvariantCulture)
+        : ">budget";
 }

@@ -134,7 +134,7 @@ public static class StressRunner
             quiet = now == last ? quiet + 1 : 0;
             last = now;
             suspended = quiet >= QuietPollsMin ? system.SuspendedActors() : [];
-            over = quiet >= QuietPollsMin && (suspended.Count == 0 || quiet >= HungPollsMin);
+            over = quiet >= QuietPollsMin && now > 0 && (suspended.Count == 0 || quiet >= HungPollsMin); // not before the first delivery: a loaded machine may start late
         }
 
         if (system.Violation is not null || !over)
@@ -152,7 +152,7 @@ public static class StressRunner
     public const string HangKind = "hang";
 
     /// <summary>Polls without a delivery, actors still suspended, after which a threaded run is a hang.</summary>
-    public const int HungPollsMin = 100;
+    public const int HungPollsMin = 250;
 
     /// <summary>The largest GC heap and working set seen.</summary>
     private sealed class Meter

@@ -30,10 +30,19 @@ internal static class ZooBenchCommand
         var strategies = new Option<string[]>("--strategy") { Description = "Strategies to compare (repeatable; default: every one explore knows except dfs).", AllowMultipleArgumentsPerToken = true, HelpName = "NAME" };
         strategies.AcceptOnlyFromAmong([.. ExploreOptions.StrategyNames]);
         var variants = new Option<string[]>("--variant") { Description = "Zoo variants to measure (repeatable; default: every file in config/scenarios/zoo).", AllowMultipleArgumentsPerToken = true, HelpName = "NAME" };
+        var schedulesMax = new Option<long>("--schedules-max") { Description = "Schedules one campaign may run before it counts as not found.", DefaultValueFactory = _ => 100_000, HelpName = "N" };
+        schedulesMax.Validators.Add(r =>
+        {
+            long n = r.GetValueOrDefault<long>();
+            if (n < 1 || n > ExploreOptions.SchedulesMax)
+            {
+                r.AddError($"--schedules-max must be from 1 to {ExploreOptions.SchedulesMax}");
+            }
+        });
         var noThreaded = new Option<bool>("--no-threaded") { Description = "Skip the threaded-scheduler runs." };
         var command = new Command("zoo", "The bug zoo: per variant and strategy, schedules and seconds to the first violation (median over seeds, one core); and the threaded scheduler with the checkers on for the same time.")
         {
-            seeds, timeMax, strategies, variants, noThreaded,
+            seeds, timeMax, schedulesMax, strategies, variants, noThreaded,
         };
         command.SetAction(parsed =>
         {
@@ -50,6 +59,7 @@ internal static class ZooBenchCommand
             {
                 Seeds = parsed.GetValue(seeds),
                 TimeMax = TimeSpan.FromSeconds(parsed.GetValue(timeMax)),
+                SchedulesMax = parsed.GetValue(schedulesMax),
                 Strategies = parsed.GetValue(strategies) is { Length: > 0 } s ? s : null,
                 Variants = chosen.Length > 0 ? chosen : null,
                 Threaded = !parsed.GetValue(noThreaded),
