@@ -134,7 +134,10 @@ public static class StressRunner
             quiet = now == last ? quiet + 1 : 0;
             last = now;
             suspended = quiet >= QuietPollsMin ? system.SuspendedActors() : [];
-            over = quiet >= QuietPollsMin && now > 0 && (suspended.Count == 0 || quiet >= HungPollsMin); // not before the first delivery: a loaded machine may start late
+            // Not before the first delivery, and not while the thread pool has queued work (a mailbox
+            // waiting for a thread on a loaded machine is neither the end nor a hang).
+            bool idle = now > 0 && ThreadPool.PendingWorkItemCount == 0;
+            over = quiet >= QuietPollsMin && idle && (suspended.Count == 0 || quiet >= HungPollsMin);
         }
 
         if (system.Violation is not null || !over)
@@ -143,9 +146,16 @@ public static class StressRunner
         }
 
         Violation? violation = suspended.Count > 0
-            ? new Violation(HangKind, $"no delivery for {quiet * PollInterval.TotalMilliseconds} ms while these actors wait in a handler: {string.Join(", ", suspended.Take(8))}", system.Steps, system.Now)
+            ? new Violation(HangKind, $"no delivery for {quiet * PollInterval.TotalMilliseconds} ms while these actors wait in a handler: {string.Join(", ", suspended.Take(16))}; lock waits: {LockWaits(scenario)}", system.Steps, system.Now)
             : scenario.CheckEnd(system);
         return (system.Steps, violation);
+    }
+
+    /// <summary>The queued lock requests of a stopped run, for a hang report (read while nothing is delivered).</summary>
+    private static string LockWaits(ShadowPtScenario scenario)
+    {
+        IReadOnlyList<Kernel.LockWait> waits = scenario.Machine?.State.LockWaits.All ?? [];
+        return waits.Count == 0 ? "none" : string.Join("; ", waits.Take(16).Select(w => $"pid {w.Owner.Id} waits for {w.Lock.Name} ({w.Mode})"));
     }
 
     /// <summary>Kind of a threaded run that stopped making progress with actors still waiting (a deadlock, most likely).</summary>

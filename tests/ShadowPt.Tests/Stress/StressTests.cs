@@ -6,6 +6,14 @@ using ShadowPt.Tests.Host;
 
 namespace ShadowPt.Tests.Stress;
 
+/// <summary>Alone, so that no other test's work queued on the thread pool delays the threaded runs.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ThreadedStressCollection
+{
+    public const string Name = "threaded stress";
+}
+
+[Collection(ThreadedStressCollection.Name)]
 public sealed class StressTests
 {
     private static string ZooFile(string variant) => Path.Combine(AppContext.BaseDirectory, "config", "scenarios", "zoo", variant + ".json");
