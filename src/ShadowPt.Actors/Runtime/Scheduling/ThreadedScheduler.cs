@@ -26,9 +26,9 @@ internal sealed class ThreadedScheduler : Dispatcher
 
     /// <summary>
     /// Timers not yet fired (one-shot) or cancelled. A System.Threading.Timer nobody references may be
-    /// collected before it fires, and Context.Delay drops the handle it gets: without this root a
-    /// garbage collection at the wrong moment lost the wake-up and left the actor waiting for ever
-    /// (found by `shadowpt stress --scheduler threaded` as a hang of the correct model).
+    /// collected (and closed by its finalizer) before it fires, and Context.Delay drops the handle it
+    /// gets: without this root a garbage collection at the wrong moment loses the wake-up and leaves
+    /// the actor waiting for ever.
     /// </summary>
     private readonly ConcurrentDictionary<WallTimer, byte> _timers = new();
 
