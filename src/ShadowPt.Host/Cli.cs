@@ -23,10 +23,11 @@ internal static class Cli
             ViewCommands.Lockgraph(stdout),
             ViewCommands.Report(stdout),
             ViewCommands.Explain(stdout),
+            StressCommand.Create(stdout, stderr),
         };
         root.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: a command is required: run, explore, step, merge, replay, lockgraph, report, explain, scenarios, bench or conformance (see 'shadowpt --help')");
+            stderr.WriteLine("shadowpt: a command is required: run, explore, step, stress, merge, replay, lockgraph, report, explain, scenarios, bench or conformance (see 'shadowpt --help')");
             return ExitCodes.BadInput;
         });
 

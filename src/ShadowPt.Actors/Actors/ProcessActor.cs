@@ -31,6 +31,9 @@ public sealed class ProcessActor : ReceiveActor
     /// <summary>Whether the process calls exit() after its last step (the root otherwise stays alive, idle).</summary>
     private readonly bool _exitAtEnd;
 
+    /// <summary>Pid of each child this process forked, for steps that name it (/proc/PID/mem).</summary>
+    private readonly Dictionary<ProcessId, int> _children = new();
+
     /// <summary>The program break, once known.</summary>
     private VirtAddr? _brk;
 
@@ -122,6 +125,7 @@ public sealed class ProcessActor : ReceiveActor
                 break;
             case ForkStep fork when result.Ret > 0:
                 int childPid = (int)result.Ret;
+                _children[fork.Child] = childPid;
                 int childCpu = fork.Child.Value % _machine.Cpus.Count;
                 IReadOnlyDictionary<string, VirtAddr> inherited = _labels;
                 IReadOnlyDictionary<string, VirtAddr>? placement = _placement;
@@ -187,6 +191,8 @@ public sealed class ProcessActor : ReceiveActor
         ExitStep => new SyscallOp(new ExitCall(0)),
         SetMempolicyStep m => new SyscallOp(new SetMempolicyCall(m.Mode, m.Nodes)),
         ExecveStep => new SyscallOp(new ExecveCall(_program.Name)),
+        ProcMemWriteStep w => new SyscallOp(new ProcMemWriteCall(
+            w.Into is ProcessId child ? _children.GetValueOrDefault(child, -1) : 0, At(w.Label, w.PageOffset), w.Value)),
         _ => throw new NotSupportedException($"step {step.Text} has no simulator form"),
     };
 

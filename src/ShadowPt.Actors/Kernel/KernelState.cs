@@ -133,6 +133,9 @@ public sealed partial class KernelState
         return file;
     }
 
+    /// <summary>Every file of the machine with the byte its pages hold on "disk", in path order.</summary>
+    public IEnumerable<(MappedFile File, byte Fill)> Files => _files.Values;
+
     /// <summary>The file at <paramref name="path"/>, or null.</summary>
     public MappedFile? FindFile(string path) => _files.TryGetValue(path, out (MappedFile File, byte Fill) f) ? f.File : null;
 

@@ -33,7 +33,7 @@ public sealed record FileDefinition(string Path, int Pages, byte Fill, bool Writ
 public sealed record ScenarioDefinition
 {
     /// <summary>Checks a scenario may name; all run by default.</summary>
-    public static readonly IReadOnlyList<string> CheckNames = ["shadow-consistency", "resources", "lockdep", "deadlock", Checking.TlbCoherenceObserver.CheckName, "races", "monitors"];
+    public static readonly IReadOnlyList<string> CheckNames = ["shadow-consistency", "resources", "lockdep", "deadlock", Checking.TlbCoherenceObserver.CheckName, "races", "monitors", Checking.FileIntegrityChecker.CheckName];
 
     public required string Name { get; init; }
 

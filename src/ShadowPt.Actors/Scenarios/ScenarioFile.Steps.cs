@@ -10,7 +10,7 @@ public static partial class ScenarioFile
     /// <summary>The op names a step may have.</summary>
     public static readonly IReadOnlyList<string> OpNames =
         ["mmap", "munmap", "mprotect", "read", "write", "madvise-dontneed", "mlock", "munlock", "fork", "exit", "execve", "brk", "repeat",
-            "spin", "set-mempolicy", "madvise-pageout", "process-madvise-pageout", "clear-refs", "mlockall", .. UffdOpNames];
+            "spin", "set-mempolicy", "madvise-pageout", "process-madvise-pageout", "clear-refs", "mlockall", "procmem-write", .. UffdOpNames];
 
     /// <summary>Turns step objects into program steps, expanding repeat blocks.</summary>
     private sealed class StepReader(JsonFields process)
@@ -43,6 +43,7 @@ public static partial class ScenarioFile
                 "read" => new ReadStep(Label(s), Page(s)),
                 "write" => new WriteStep(Label(s), Page(s), (byte)s.Int("value", 0, 255, 0x41)),
                 "madvise-dontneed" => new MadviseDontneedStep(Label(s), Page(s), Pages(s)),
+                "procmem-write" => new ProcMemWriteStep(Label(s), Page(s), (byte)s.Int("value", 0, 255, 0x41), s.Has("into") ? ParseProcessId(s, "into") : null),
                 "mlock" => new MlockStep(Label(s), Page(s), Pages(s)),
                 "munlock" => new MunlockStep(Label(s), Page(s), Pages(s)),
                 "fork" => Fork(s),
@@ -106,9 +107,9 @@ public static partial class ScenarioFile
             return new ForkStep(child);
         }
 
-        private static ProcessId ParseProcessId(JsonFields s)
+        private static ProcessId ParseProcessId(JsonFields s, string field = "process")
         {
-            string? p = s.String("process");
+            string? p = s.String(field);
             if (p is null)
             {
                 return ProcessId.Root;
@@ -116,7 +117,7 @@ public static partial class ScenarioFile
 
             return p.Length is >= 2 and <= 3 && p[0] == 'p' && int.TryParse(p.AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n < ProgramLimits.ProcessesMax
                 ? new ProcessId(n)
-                : throw Error(s, "process", $"must be p0 to p{ProgramLimits.ProcessesMax - 1}");
+                : throw Error(s, field, $"must be p0 to p{ProgramLimits.ProcessesMax - 1}");
         }
 
         private static string Label(JsonFields s) => s.String("label", required: true)!;

@@ -17,7 +17,7 @@ public static partial class ScenarioFile
     /// <summary>Largest scenario file read.</summary>
     public const long FileBytesMax = 1 << 20;
 
-    public const int ProcessesMax = 64;
+    public const int ProcessesMax = 1000;
 
     public const int InspectorsMax = 8;
 
@@ -29,7 +29,7 @@ public static partial class ScenarioFile
     [
         Spt.Variants.ShadowUpdateAtInvalidateStart, Spt.Variants.ShadowUpdateWithoutLock, Spt.Variants.StackGrowthUntracked,
         Spt.Variants.InspectorExitLeaks, Spt.Variants.CloseFreesBeforeZap, Spt.Variants.UnregisterWithoutSync, Spt.Variants.StopKeepsNotifier, Spt.Variants.AbbaMmapShadow,
-        Kernel.Syscalls.FreeBeforeShootdownVariant, Kernel.KernelContext.PartialFlushAfterMissedFlushVariant, Spt.Variants.TornShadowEntry,
+        Kernel.Syscalls.FreeBeforeShootdownVariant, Kernel.KernelContext.PartialFlushAfterMissedFlushVariant, Spt.Variants.TornShadowEntry, Kernel.GetUserPages.DirtyCowVariant,
         Kernel.SoftDirty.ClearRefsNoFlushVariant,
     ];
 

@@ -49,8 +49,14 @@ public sealed class ShadowHooks : KernelHooks
         }
     }
 
-    /// <summary>Rewrites the entries of <paramref name="range"/> from the truth, under the shadow lock, if <paramref name="mm"/> is tracked.</summary>
-    internal static async ActorTask Update(KernelContext k, MmId mm, AddrRange range, string what)
+    /// <summary>
+    /// Rewrites the entries of <paramref name="range"/> from the truth, under the shadow lock, if <paramref name="mm"/> is tracked.
+    /// A notifier callback passes the table its subscription belongs to (<paramref name="table"/>, the
+    /// callback's <c>container_of(subscription)</c>): it loads the table's first word under the lock before
+    /// anything else, so a callback that outlives its table (no synchronize_srcu before the free, or a
+    /// subscription never removed) touches freed memory and is reported as a use after free.
+    /// </summary>
+    internal static async ActorTask Update(KernelContext k, MmId mm, AddrRange range, string what, IReadOnlyList<Pfn>? table = null)
     {
         string who = k.Label(what);
         if (k.Config.HasVariant(Variants.ShadowUpdateWithoutLock))
@@ -69,6 +75,11 @@ public sealed class ShadowHooks : KernelHooks
             await k.Mem(what, s =>
             {
                 SptState t = s.Extension<SptState>();
+                if (table is { Count: > 0 })
+                {
+                    s.Frames.ReadU64(table[0], 0, s.Who(who)); // the callback's load of its table (use after free if freed)
+                }
+
                 return t.IsOpen && t.Tracking && t.TargetMm == mm ? ShadowTruth.Refresh(s, t, range, s.Who(who)) : 0;
             });
         }
@@ -77,16 +88,23 @@ public sealed class ShadowHooks : KernelHooks
     }
 }
 
-/// <summary>The shadow table's mmu_notifier: PTE changes in the target's mm, and its teardown.</summary>
-public sealed class ShadowNotifierOps(ShadowHooks hooks) : MmuNotifierOps
+/// <summary>
+/// The shadow table's mmu_notifier: PTE changes in the target's mm, and its teardown. One instance per
+/// registration, bound to the table (its frames) it was registered for, as the kernel's callback finds
+/// its table with container_of on the subscription.
+/// </summary>
+public sealed class ShadowNotifierOps(ShadowHooks hooks, IReadOnlyList<Pfn>? table = null) : MmuNotifierOps
 {
+    /// <summary>The frames of the table this registration belongs to (immutable; empty for an unbound instance).</summary>
+    private readonly IReadOnlyList<Pfn> _table = table ?? [];
+
     public override string Name => "shadowpt";
 
     public override ActorTask InvalidateRangeStart(KernelContext k, MmuNotifierRange range) =>
-        k.Config.HasVariant(Variants.ShadowUpdateAtInvalidateStart) ? ShadowHooks.Update(k, range.Mm, range.Range, "shadowpt_invalidate_range_start") : ActorTask.CompletedTask;
+        k.Config.HasVariant(Variants.ShadowUpdateAtInvalidateStart) ? ShadowHooks.Update(k, range.Mm, range.Range, "shadowpt_invalidate_range_start", _table) : ActorTask.CompletedTask;
 
     public override ActorTask InvalidateRangeEnd(KernelContext k, MmuNotifierRange range) =>
-        k.Config.HasVariant(Variants.ShadowUpdateAtInvalidateStart) ? ActorTask.CompletedTask : ShadowHooks.Update(k, range.Mm, range.Range, "shadowpt_invalidate_range_end");
+        k.Config.HasVariant(Variants.ShadowUpdateAtInvalidateStart) ? ActorTask.CompletedTask : ShadowHooks.Update(k, range.Mm, range.Range, "shadowpt_invalidate_range_end", _table);
 
     /// <summary>The target's mm is torn down: nothing is allocated any more; tracking ends.</summary>
     public override async ActorTask Release(KernelContext k, MmId mm)

@@ -115,7 +115,7 @@ public static partial class ShadowptSyscalls
         return restored;
     }
 
-    /// <summary>Tracking off under the lock, then the notifier unregistered with synchronize_srcu.</summary>
+    /// <summary>Tracking off under the lock, then the notifier unregistered with synchronize_srcu (mm/mmu_notifier.c mmu_notifier_unregister).</summary>
     private static async ActorTask Untrack(KernelContext k, ShadowHooks hooks)
     {
         await k.Lock(ShadowPtLockRef.Instance, LockMode.Exclusive);
@@ -129,9 +129,19 @@ public static partial class ShadowptSyscalls
         });
         k.Unlock(ShadowPtLockRef.Instance, LockMode.Exclusive);
         hooks.SetTracked(null);
-        if (subscription is not null && !k.Config.HasVariant(Variants.StopKeepsNotifier))
+        if (subscription is null || k.Config.HasVariant(Variants.StopKeepsNotifier))
         {
-            await k.MmuNotifierUnregister(subscription);
+            return;
         }
+
+        if (k.Config.HasVariant(Variants.UnregisterWithoutSync))
+        {
+            // The bug: unhooked, but no synchronize_srcu: a callback that entered its SRCU read section
+            // before may still be running when close goes on to free the table under it.
+            await k.Mem("mmu_notifier_unregister (no synchronize_srcu)", s => s.FindMm(subscription.Mm)?.Notifiers.Remove(subscription) ?? false);
+            return;
+        }
+
+        await k.MmuNotifierUnregister(subscription);
     }
 }

@@ -205,8 +205,8 @@ public static partial class ShadowptSyscalls
     /// </summary>
     internal static async ActorTask<bool> Track(KernelContext k, ShadowHooks hooks, MmId mm, MmId? following)
     {
-        MmuNotifier? existing = await k.Mem("shadowpt subscription", s => s.Extension<SptState>().Subscription);
-        MmuNotifier subscription = existing is not null && existing.Mm == mm ? existing : await k.MmuNotifierRegister(mm, hooks.Notifier);
+        (MmuNotifier? existing, IReadOnlyList<Pfn> table) = await k.Mem("shadowpt subscription", s => (s.Extension<SptState>().Subscription, s.Extension<SptState>().Frames));
+        MmuNotifier subscription = existing is not null && existing.Mm == mm ? existing : await k.MmuNotifierRegister(mm, new ShadowNotifierOps(hooks, table));
 
         // From here the hooks of mm take the slow path: a fault that maps a PTE after the populate
         // below (it holds mmap_lock for read too) must reach the table; the check under the shadow

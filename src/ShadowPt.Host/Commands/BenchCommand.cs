@@ -51,10 +51,11 @@ internal static class BenchCommand
 
             return ExitCodes.Ok;
         });
-        var command = new Command("bench", "Measure the simulator (figures are recorded in docs/benchmarks.md).") { runtime, model, dpor };
+        Command zoo = ZooBenchCommand.Create(stdout, stderr);
+        var command = new Command("bench", "Measure the simulator (figures are recorded in docs/benchmarks.md).") { runtime, model, dpor, zoo };
         command.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: bench needs a subject: runtime, model or dpor (see 'shadowpt bench --help')");
+            stderr.WriteLine("shadowpt: bench needs a subject: runtime, model, dpor or zoo (see 'shadowpt bench --help')");
             return ExitCodes.BadInput;
         });
         return command;

@@ -15,7 +15,7 @@ public sealed class PerfettoTraceTests
     /// trace in ui.perfetto.dev, regenerate with:
     /// <c>dotnet run --project src/ShadowPt.Host -c Release -- run --trace-out t.json &amp;&amp; sha256sum t.json</c>.
     /// </summary>
-    private const string DefaultTraceSha256 = "330e7c5181ef00545ae3ebe5f20b386449d82b651f847111c48f8022d0b3ebf0";
+    private const string DefaultTraceSha256 = "873c64bc1afc68a5f68ff43713167e150cc56fe4a150303d91ea8fde6c15a2ca";
 
     private static byte[] TraceBytes(RunRecording recording)
     {

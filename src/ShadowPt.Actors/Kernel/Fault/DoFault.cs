@@ -82,7 +82,7 @@ public static partial class Fault
             Pte entry = Pte.MkPte(pfn, vma.PageProt);
             if (write)
             {
-                entry = entry.PteMkDirty().PteMkWrite();
+                entry = MaybeMkwrite(entry.PteMkDirty(), vma);
             }
 
             s.Frames.AddMapCount(pfn, s.Who(who));

@@ -28,7 +28,7 @@ public static partial class Fault
             if (shared || exclusiveAnon)
             {
                 // wp_page_shared / wp_page_reuse: writable in place.
-                pgd.SetPteAt(page, orig.PteMkYoung().PteMkDirty().PteMkWrite());
+                pgd.SetPteAt(page, MaybeMkwrite(orig.PteMkYoung().PteMkDirty(), vma));
                 return (true, (Pfn?)null);
             }
 
@@ -91,7 +91,7 @@ public static partial class Fault
             await k.Mem("wp_page_copy set_pte_at", s =>
             {
                 s.Frames.AddMapCount(newPfn, s.Who(who));
-                s.Mm(mm).Pgd.SetPteAt(page, Pte.MkPte(newPfn, vma.PageProt).PteMkWrite().PteMkDirty());
+                s.Mm(mm).Pgd.SetPteAt(page, MaybeMkwrite(Pte.MkPte(newPfn, vma.PageProt).PteMkDirty(), vma));
                 if (old is Pfn oldPfn)
                 {
                     s.Frames.RemoveMapCount(oldPfn, s.Who(who)); // folio_remove_rmap_pte
@@ -112,6 +112,13 @@ public static partial class Fault
         await PutOldPage(k, old, who);
         return VmFault.None;
     }
+
+    /// <summary>
+    /// maybe_mkwrite: writable only if the VMA is. A user write fault always is (access_error refused
+    /// the others); a forced write through get_user_pages (FOLL_FORCE) breaks COW in a read-only VMA
+    /// and leaves the copy dirty but read-only.
+    /// </summary>
+    private static Pte MaybeMkwrite(Pte pte, VmArea vma) => (vma.VmFlags & VmFlags.Write) != 0 ? pte.PteMkWrite() : pte;
 
     /// <summary>folio_put of the reference do_wp_page took on the old page.</summary>
     private static async ActorTask PutOldPage(KernelContext k, Pfn? old, string who)

@@ -82,4 +82,8 @@ public sealed class PageCache
     }
 
     public IEnumerable<Pfn> Pages => _pages.Values;
+
+    /// <summary>The cached pages of inode <paramref name="ino"/> with their page offsets, in offset order.</summary>
+    public IEnumerable<(ulong Pgoff, Pfn Pfn)> PagesOf(ulong ino) =>
+        _pages.Where(p => p.Key.Ino == ino).Select(p => (p.Key.Pgoff, p.Value));
 }

@@ -103,6 +103,17 @@ public sealed record WriteStep(string Label, int PageOffset, byte Value) : Label
         $"write({PageText(Label, PageOffset)}, 0x{Value.ToString("x2", CultureInfo.InvariantCulture)})";
 }
 
+/// <summary>
+/// A write of <see cref="Value"/> to the first byte of one page through /proc/PID/mem: get_user_pages
+/// with FOLL_FORCE | FOLL_WRITE, which writes even a read-only private mapping (by breaking COW).
+/// <see cref="Into"/> names a child this process forked (its memory is written), or is null for /proc/self/mem.
+/// </summary>
+public sealed record ProcMemWriteStep(string Label, int PageOffset, byte Value, ProcessId? Into) : LabelStep(Label, PageOffset, 1)
+{
+    public override string Text =>
+        $"procmem-write({(Into is ProcessId p ? p.ToString() : "self")}, {PageText(Label, PageOffset)}, 0x{Value.ToString("x2", CultureInfo.InvariantCulture)})";
+}
+
 /// <summary>madvise(MADV_DONTNEED): zaps the pages; private anonymous memory reads zero again.</summary>
 public sealed record MadviseDontneedStep(string Label, int PageOffset, int Pages)
     : LabelStep(Label, PageOffset, Pages)

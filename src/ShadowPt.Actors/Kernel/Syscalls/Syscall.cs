@@ -78,3 +78,13 @@ public sealed record SigsegvHandlerCall(bool Install) : Syscall
 {
     public override string Name => "rt_sigaction";
 }
+
+/// <summary>
+/// pwrite64 of one byte to /proc/PID/mem at <paramref name="Addr"/> (PID 0: /proc/self/mem): a forced
+/// write through get_user_pages (FOLL_FORCE | FOLL_WRITE), which may write a page the mapping does not
+/// allow writing. Returns 1, or -errno.
+/// </summary>
+public sealed record ProcMemWriteCall(int Pid, VirtAddr Addr, byte Value) : Syscall
+{
+    public override string Name => "pwrite64";
+}

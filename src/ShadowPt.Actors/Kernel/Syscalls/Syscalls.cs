@@ -35,6 +35,7 @@ public static partial class Syscalls
             SigsegvHandlerCall c => await SysSigaction(k, c.Install),
             SetMempolicyCall c => await SysSetMempolicy(k, c),
             ExitCall c => await DoExit(k, c.Code),
+            ProcMemWriteCall c => await GetUserPages.AccessRemoteVmWrite(k, c.Pid == 0 ? k.CurrentPid : c.Pid, c.Addr, c.Value),
             _ => await ExtraSyscalls.Run(k, call),
         };
         return call is ExitCall ? new UserResult(ret, false, 0, true) : UserResult.Returned(ret);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using ShadowPt.Runtime.Actors;
 
@@ -22,6 +23,14 @@ internal sealed class ThreadedScheduler : Dispatcher
     private Violation? _violation;
 
     private long _deadLetters;
+
+    /// <summary>
+    /// Timers not yet fired (one-shot) or cancelled. A System.Threading.Timer nobody references may be
+    /// collected (and closed by its finalizer) before it fires, and Context.Delay drops the handle it
+    /// gets: without this root a garbage collection at the wrong moment loses the wake-up and leaves
+    /// the actor waiting for ever.
+    /// </summary>
+    private readonly ConcurrentDictionary<WallTimer, byte> _timers = new();
 
     public ThreadedScheduler(RuntimeLimits limits, ulong seed, int throughput, TimeSpan tickDuration)
     {
@@ -69,10 +78,22 @@ internal sealed class ThreadedScheduler : Dispatcher
 
     public override ICancelable Schedule(long delayTicks, long intervalTicks, ActorCell to, object message, ChannelKind kind)
     {
-        var timer = new WallTimer();
+        var timer = new WallTimer(_timers);
         TimeSpan due = TickDuration * delayTicks;
         TimeSpan period = intervalTicks > 0 ? TickDuration * intervalTicks : Timeout.InfiniteTimeSpan;
-        timer.Start(() => Post(null, to, message, null, kind), due, period);
+        _timers[timer] = 0; // rooted before it can fire
+        timer.Start(
+            () =>
+            {
+                if (intervalTicks <= 0)
+                {
+                    _timers.TryRemove(timer, out _);
+                }
+
+                Post(null, to, message, null, kind);
+            },
+            due,
+            period);
         return timer;
     }
 
@@ -102,8 +123,8 @@ internal sealed class ThreadedScheduler : Dispatcher
 
     public void Fail(Violation violation) => Interlocked.CompareExchange(ref _violation, violation, null);
 
-    /// <summary>A wall-clock timer that can be cancelled.</summary>
-    private sealed class WallTimer : ICancelable
+    /// <summary>A wall-clock timer that can be cancelled; rooted in <paramref name="pending"/> until it fired or was cancelled.</summary>
+    private sealed class WallTimer(ConcurrentDictionary<WallTimer, byte> pending) : ICancelable
     {
         private Timer? _timer;
         private volatile bool _cancelled;
@@ -119,6 +140,7 @@ internal sealed class ThreadedScheduler : Dispatcher
         {
             _cancelled = true;
             _timer?.Dispose();
+            pending.TryRemove(this, out _);
         }
     }
 }

@@ -196,6 +196,17 @@ public sealed class ShadowPtScenario : Scenario, IMachineScenario
         {
             system.AddQuiescentObserver(() => CheckConsistency(system, machine));
         }
+
+        if (_definition.Checks.Contains(Checking.FileIntegrityChecker.CheckName) && system.IsDeterministic)
+        {
+            system.AddQuiescentObserver(() =>
+            {
+                if (Checking.FileIntegrityChecker.CheckNow(system, machine.State) is Violation v)
+                {
+                    system.ReportViolation(v);
+                }
+            });
+        }
     }
 
     /// <summary>The built-in monitors and the scenario's own, watching the kernel events and every quiescent point.</summary>
@@ -242,7 +253,8 @@ public sealed class ShadowPtScenario : Scenario, IMachineScenario
     public override Violation? CheckEnd(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
-        return (_definition.Checks.Contains("resources") ? CheckResources(system) : null) ?? Monitors?.AtEnd(); // resources first: the more specific report
+        Violation? files = _definition.Checks.Contains(Checking.FileIntegrityChecker.CheckName) ? Checking.FileIntegrityChecker.CheckNow(system, _machine!.State) : null;
+        return files ?? (_definition.Checks.Contains("resources") ? CheckResources(system) : null) ?? Monitors?.AtEnd(); // resources first: the more specific report
     }
 
     /// <summary>The resource checks at the end of the run.</summary>
