@@ -26,6 +26,7 @@ public static class ScenarioCatalog
         ("fan-in", () => new FanInScenario("fan-in", senders: 3)),
         ("soft-dirty", () => SwapScenarios.SoftDirty()),
         ("pageout", () => SwapScenarios.Pageout()),
+        (BuiltIn.Criu.CheckpointScenario.DefaultName, () => new BuiltIn.Criu.CheckpointScenario()),
     ];
 
     public static IEnumerable<string> Names => BuiltIns.Select(b => b.Name);
