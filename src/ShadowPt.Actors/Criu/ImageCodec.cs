@@ -100,7 +100,7 @@ public static class ImageCodec
         byte[] pagemap = Json(w =>
         {
             w.WriteStartArray("entries");
-            foreach ((ulong start, int count, bool inParent) in Runs(image.Pages))
+            foreach ((ulong start, int count, bool inParent) in Runs(image.Pages, image.Vmas))
             {
                 w.WriteStartObject();
                 w.WriteString("vaddr", Hex(start));
@@ -260,13 +260,15 @@ public static class ImageCodec
         return pages.ToArray();
     }
 
-    private static IEnumerable<(ulong Start, int Count, bool InParent)> Runs(IReadOnlyList<ImagePage> pages)
+    /// <summary>Pages as runs of neighbours with the same in-parent flag, never across a VMA boundary (the reader wants each run in one VMA).</summary>
+    private static IEnumerable<(ulong Start, int Count, bool InParent)> Runs(IReadOnlyList<ImagePage> pages, IReadOnlyList<ImageVma> vmas)
     {
+        var vmaStarts = vmas.Select(v => v.Start).ToHashSet();
         int i = 0;
         while (i < pages.Count)
         {
             int j = i + 1;
-            while (j < pages.Count && pages[j].InParent == pages[i].InParent && pages[j].Address == pages[j - 1].Address + PageGeometry.PageSize)
+            while (j < pages.Count && pages[j].InParent == pages[i].InParent && pages[j].Address == pages[j - 1].Address + PageGeometry.PageSize && !vmaStarts.Contains(pages[j].Address))
             {
                 j++;
             }
