@@ -26,6 +26,13 @@ public sealed record Collected(IReadOnlyList<ImageVma> Vmas, IReadOnlyList<Colle
 /// </remarks>
 public static class CriuKernel
 {
+    /// <summary>
+    /// Bug variant: read pagemap under mmap_lock for read, drop it, then write clear_refs as a separate call:
+    /// a write in between sets soft-dirty on a page outside the collected set and the clear wipes it, so that
+    /// write is in no image and the restored memory differs.
+    /// </summary>
+    public const string SplitCollectVariant = "criu-pagemap-then-clear";
+
     /// <summary>Most pages one <see cref="ReadPages"/> call reads.</summary>
     public const int ReadPagesMax = ImageCodec.PagesMax;
 
@@ -40,6 +47,16 @@ public static class CriuKernel
         if (await ProcTarget.GetTaskMm(k, pid) is not MmId mm)
         {
             return null;
+        }
+
+        if (clear && k.Config.HasVariant(SplitCollectVariant))
+        {
+            await k.MmapReadLock(mm);
+            Collected racy = await k.Mem("criu: maps and pagemap", s => Collect(s, s.Mm(mm), snapshot));
+            k.MmapReadUnlock(mm);
+            await ProcTarget.MmPut(k, mm);
+            await SoftDirty.ClearRefs(k, pid);
+            return racy;
         }
 
         await k.MmapWriteLock(mm);

@@ -33,6 +33,9 @@ public sealed class CheckpointScenario(string name = CheckpointScenario.DefaultN
     /// <summary>Ticks between dumps.</summary>
     public long IntervalTicks { get; init; } = 5;
 
+    /// <summary>Bug variants of the machine (<see cref="CriuKernel.SplitCollectVariant"/>).</summary>
+    public IReadOnlySet<string> Variants { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>What the run did; after it ends.</summary>
     public CheckpointReport Report { get; private set; } = new();
 
@@ -52,7 +55,7 @@ public sealed class CheckpointScenario(string name = CheckpointScenario.DefaultN
         ArgumentNullException.ThrowIfNull(system);
         CriuSyscalls.Register();
         Report = new CheckpointReport();
-        Machine machine = Actors.Machine.Boot(system, new MachineConfig { Cpus = 2, Frames = 512, MemSoftDirty = true });
+        Machine machine = Actors.Machine.Boot(system, new MachineConfig { Cpus = 2, Frames = 512, MemSoftDirty = true, Variants = Variants });
         Watch(system, machine);
         TargetPid = machine.CreateProcess("target");
         int criu = machine.CreateProcess("criu", superuser: true);
