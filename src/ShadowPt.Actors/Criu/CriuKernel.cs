@@ -44,6 +44,7 @@ public static class CriuKernel
     public static async ActorTask<Collected?> CollectAndClear(KernelContext k, int pid, bool clear, bool snapshot)
     {
         ArgumentNullException.ThrowIfNull(k);
+        k.AssertNoLocksHeld("criu collect");
         if (await ProcTarget.GetTaskMm(k, pid) is not MmId mm)
         {
             return null;
@@ -81,6 +82,8 @@ public static class CriuKernel
         ArgumentNullException.ThrowIfNull(k);
         ArgumentNullException.ThrowIfNull(addresses);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(addresses.Count, ReadPagesMax);
+        k.AssertNoLocksHeld("process_vm_readv");
+        Bug.On(addresses.Zip(addresses.Skip(1)).Any(p => p.Second <= p.First), "process_vm_readv: addresses must ascend");
         if (await ProcTarget.GetTaskMm(k, pid) is not MmId mm)
         {
             return null;
