@@ -36,19 +36,24 @@ public sealed class Machine
 
     public MachineConfig Config => State.Config;
 
-    public static Machine Boot(ActorSystem system, MachineConfig config, KernelHooks? hooks = null)
+    /// <summary>
+    /// Boots a machine. <paramref name="namePrefix"/> goes before its actors' names (<c>mm</c>, <c>cpuN</c>), so
+    /// that two machines can share one actor system (live migration: <c>dst-mm</c>, <c>dst-cpu0</c>).
+    /// </summary>
+    public static Machine Boot(ActorSystem system, MachineConfig config, KernelHooks? hooks = null, string namePrefix = "")
     {
+        ArgumentNullException.ThrowIfNull(namePrefix);
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(config);
         var state = new KernelState(config);
         var events = new KernelEvents();
         state.Events = events;
-        IActorRef memory = system.ActorOf(Props.Create(() => new MemoryActor(state)), "mm");
+        IActorRef memory = system.ActorOf(Props.Create(() => new MemoryActor(state)), namePrefix + "mm");
         var cpus = new IActorRef[config.Cpus];
         for (int i = 0; i < config.Cpus; i++)
         {
             var id = new CpuId(i);
-            cpus[i] = system.ActorOf(Props.Create(() => new CpuActor(id, config, memory, cpus, hooks ?? KernelHooks.None, events)), $"cpu{i}");
+            cpus[i] = system.ActorOf(Props.Create(() => new CpuActor(id, config, memory, cpus, hooks ?? KernelHooks.None, events)), $"{namePrefix}cpu{i}");
         }
 
         return new Machine(system, state, memory, cpus, events);

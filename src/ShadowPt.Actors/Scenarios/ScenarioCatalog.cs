@@ -27,6 +27,8 @@ public static class ScenarioCatalog
         ("soft-dirty", () => SwapScenarios.SoftDirty()),
         ("pageout", () => SwapScenarios.Pageout()),
         (UserfaultfdScenario.Name, UserfaultfdScenario.Create),
+        (BuiltIn.Criu.CheckpointScenario.DefaultName, () => new BuiltIn.Criu.CheckpointScenario()),
+        (BuiltIn.Criu.MigrationScenario.DefaultName, () => new BuiltIn.Criu.MigrationScenario()),
     ];
 
     public static IEnumerable<string> Names => BuiltIns.Select(b => b.Name);

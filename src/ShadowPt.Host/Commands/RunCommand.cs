@@ -53,9 +53,15 @@ internal static class RunCommand
         };
 
         var traces = new TraceOutputs();
+        var imageDir = new Option<string?>("--image-dir")
+        {
+            Description = "checkpoint and migrate-precopy: write the checkpoint images (inventory, mm, pagemap, pages files per dump) to this directory and restore from there (default: in memory).",
+            HelpName = "DIR",
+        };
+
         var command = new Command("run", "Run a scenario once on the deterministic scheduler and print a summary.")
         {
-            scenario, seed, strategy, pctDepth, delays, stepsMax, scheduleOut, logLevel, checks,
+            scenario, seed, strategy, pctDepth, delays, stepsMax, scheduleOut, logLevel, checks, imageDir,
         };
         foreach (Option option in traces.All)
         {
@@ -65,7 +71,7 @@ internal static class RunCommand
         command.SetAction(parsed =>
         {
             string name = parsed.GetValue(scenario)!;
-            Func<Scenario> factory = ResolveScenario(name);
+            Func<Scenario> factory = CriuImageOption.Apply(ResolveScenario(name), parsed.GetValue(imageDir));
             using ILoggerFactory loggers = Logging.Create(parsed.GetValue(logLevel));
             var options = new RunOptions
             {

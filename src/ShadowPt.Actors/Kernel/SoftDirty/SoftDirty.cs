@@ -62,6 +62,21 @@ public static class SoftDirty
         }
 
         await k.MmapWriteLock(mm);
+        await ClearRefsLocked(k, mm);
+        k.MmapWriteUnlock(mm);
+        await ProcTarget.MmPut(k, mm);
+        return Errno.None;
+    }
+
+    /// <summary>
+    /// The body of clear_refs_write for CLEAR_REFS_SOFT_DIRTY on <paramref name="mm"/>: VM_SOFTDIRTY
+    /// cleared, the notifier range, the PTE walk, the TLB flush. Caller holds mmap_lock for write (a
+    /// checkpointer that reads pagemap under the same lock gets the dirty set and the clear atomically).
+    /// </summary>
+    public static async ActorTask ClearRefsLocked(KernelContext k, MmId mm)
+    {
+        ArgumentNullException.ThrowIfNull(k);
+        k.MmapAssertWriteLocked(mm, "clear_refs_write");
         (AddrRange[] walk, bool tracking) = await k.Mem("clear_refs VM_SOFTDIRTY", s =>
         {
             MmStruct m = s.Mm(mm);
@@ -98,9 +113,6 @@ public static class SoftDirty
             await k.FlushTlbMm(mm, freedTables: false);
         }
         await k.Mem("clear_refs done", s => ClearRefsLog.Of(s).Record(s, mm));
-        k.MmapWriteUnlock(mm);
-        await ProcTarget.MmPut(k, mm);
-        return Errno.None;
     }
 
     /// <summary>clear_refs_pte_range over one VMA, one PTE page at a time under its lock. Caller holds mmap_lock for write.</summary>
