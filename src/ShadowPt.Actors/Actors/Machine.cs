@@ -36,6 +36,9 @@ public sealed class Machine
 
     public MachineConfig Config => State.Config;
 
+    /// <summary>What user-space write trackers recorded (user memory, outside the kernel model; Kernel/WriteTracking).</summary>
+    public Kernel.WriteTracking.UserPageLog UserLogs { get; } = new();
+
     public static Machine Boot(ActorSystem system, MachineConfig config, KernelHooks? hooks = null)
     {
         ArgumentNullException.ThrowIfNull(system);

@@ -27,6 +27,7 @@ public static class ScenarioCatalog
         ("soft-dirty", () => SwapScenarios.SoftDirty()),
         ("pageout", () => SwapScenarios.Pageout()),
         (UserfaultfdScenario.Name, UserfaultfdScenario.Create),
+        (WriteTrackingScenario.BuiltInName, WriteTrackingScenario.Create),
     ];
 
     public static IEnumerable<string> Names => BuiltIns.Select(b => b.Name);
