@@ -101,7 +101,7 @@ public sealed class CpuActor : ReceiveActor
             return new UserResult(0, false, 0, true);
         }
 
-        return outcome.Segv ? await Syscalls.ForceSigsegv(_k) : UserResult.Accessed(outcome.Value);
+        return outcome.Segv ? await Syscalls.ForceSigsegv(_k, access.Address) : UserResult.Accessed(outcome.Value);
     }
 
     private async ActorTask<UserResult> AccessWord(WordAccessOp access)
@@ -118,7 +118,7 @@ public sealed class CpuActor : ReceiveActor
             return new UserResult(0, false, 0, true);
         }
 
-        return outcome.Segv ? await Syscalls.ForceSigsegv(_k) : new UserResult(0, false, (byte)word, false) { Word = word };
+        return outcome.Segv ? await Syscalls.ForceSigsegv(_k, access.Address) : new UserResult(0, false, (byte)word, false) { Word = word };
     }
 
     /// <summary>

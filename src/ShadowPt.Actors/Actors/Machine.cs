@@ -36,6 +36,9 @@ public sealed class Machine
 
     public MachineConfig Config => State.Config;
 
+    /// <summary>What user-space write trackers recorded (user memory, outside the kernel model; Kernel/WriteTracking).</summary>
+    public Kernel.WriteTracking.UserPageLog UserLogs { get; } = new();
+
     /// <summary>
     /// Boots a machine. <paramref name="namePrefix"/> goes before its actors' names (<c>mm</c>, <c>cpuN</c>), so
     /// that two machines can share one actor system (live migration: <c>dst-mm</c>, <c>dst-cpu0</c>).

@@ -40,9 +40,16 @@ public sealed class ProcessActor : ReceiveActor
     /// <summary>The userfaultfd descriptors and steps of this process.</summary>
     private readonly UffdProcess _uffd;
 
-    public ProcessActor(Machine machine, ProcessProgram program, ProcessId me, int pid, int cpu, IReadOnlyDictionary<string, VirtAddr> labels, IReadOnlyDictionary<string, VirtAddr>? placement = null, bool exitAtEnd = false, IReadOnlyList<int>? uffds = null, IReadOnlyDictionary<ProcessId, int>? peers = null)
+    /// <summary>The write trackers' user-space code and data in this process (Kernel/WriteTracking).</summary>
+    private readonly WriteTrackProcess _track;
+
+    /// <summary>Most times one access is retried after the SIGSEGV handler returned.</summary>
+    public const int SignalRetriesMax = 8;
+
+    public ProcessActor(Machine machine, ProcessProgram program, ProcessId me, int pid, int cpu, IReadOnlyDictionary<string, VirtAddr> labels, IReadOnlyDictionary<string, VirtAddr>? placement = null, bool exitAtEnd = false, IReadOnlyList<int>? uffds = null, IReadOnlyDictionary<ProcessId, int>? peers = null, WriteTrackProcess? track = null)
     {
         _uffd = new UffdProcess(uffds, peers);
+        _track = new WriteTrackProcess(machine.UserLogs, program.Name, track);
         _placement = placement;
         _exitAtEnd = exitAtEnd;
         ArgumentNullException.ThrowIfNull(machine);
@@ -111,7 +118,18 @@ public sealed class ProcessActor : ReceiveActor
             return await _uffd.Run(step, Request, At);
         }
 
-        UserResult result = await Request(ToUserOp(step));
+        if (step is MprotectTrackStep)
+        {
+            return await _track.StartMprotect(Request);
+        }
+
+        if (step is UffdWpMonitorStep monitor)
+        {
+            return await _track.MonitorUffdWp(monitor.Uffd < _uffd.Fds.Count ? _uffd.Fds[monitor.Uffd] : -1, Request);
+        }
+
+        UserOp op = ToUserOp(step);
+        UserResult result = op is AccessOp access ? await Access(access) : await Request(op);
         if (step is ExecveStep && result.Ret == 0)
         {
             _labels.Clear();
@@ -132,8 +150,9 @@ public sealed class ProcessActor : ReceiveActor
                 IReadOnlyList<int> uffds = _uffd.Fds.ToArray();
                 _uffd.AddPeer(fork.Child, childPid);
                 var peers = new Dictionary<ProcessId, int>(_uffd.Peers) { [_me] = _pid };
+                WriteTrackProcess track = _track;
                 IActorRef child = Context.ActorOf(
-                    Props.Create(() => new ProcessActor(_machine, _program, fork.Child, childPid, childCpu, inherited, placement, false, uffds, peers)),
+                    Props.Create(() => new ProcessActor(_machine, _program, fork.Child, childPid, childCpu, inherited, placement, false, uffds, peers, track)),
                     fork.Child.ToString());
                 child.Tell(Start.Instance, Self);
                 break;
@@ -149,13 +168,35 @@ public sealed class ProcessActor : ReceiveActor
         UserResult result = UserResult.Returned(0);
         for (long tick = 0; tick < spin.Ticks; tick++)
         {
-            result = await Request(write);
+            result = await Access(write);
             if (result.Killed || result.Segv)
             {
                 break;
             }
 
             await Context.Delay(1);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// A user access and its signal delivery: when it raised SIGSEGV and the write tracker's handler is
+    /// installed, the handler runs in this task with the siginfo (its system calls go to this task's CPU),
+    /// and when it returns the faulting instruction is executed again (rt_sigreturn restarts it). A
+    /// handler that declines leaves the SIGSEGV to the program's own catch-all handler, as chained handlers do.
+    /// </summary>
+    private async ActorTask<UserResult> Access(AccessOp op)
+    {
+        UserResult result = await Request(op);
+        for (int retry = 0; retry < SignalRetriesMax && result is { Segv: true, Killed: false, Siginfo: Siginfo info } && _track.HandlerInstalled; retry++)
+        {
+            if (!await _track.OnSigsegv(info, Request))
+            {
+                break;
+            }
+
+            result = await Request(op);
         }
 
         return result;

@@ -29,6 +29,7 @@ public static class ScenarioCatalog
         (UserfaultfdScenario.Name, UserfaultfdScenario.Create),
         (BuiltIn.Criu.CheckpointScenario.DefaultName, () => new BuiltIn.Criu.CheckpointScenario()),
         (BuiltIn.Criu.MigrationScenario.DefaultName, () => new BuiltIn.Criu.MigrationScenario()),
+        (WriteTrackingScenario.BuiltInName, WriteTrackingScenario.Create),
     ];
 
     public static IEnumerable<string> Names => BuiltIns.Select(b => b.Name);

@@ -10,7 +10,7 @@ public static partial class ScenarioFile
     /// <summary>The op names a step may have.</summary>
     public static readonly IReadOnlyList<string> OpNames =
         ["mmap", "munmap", "mprotect", "read", "write", "madvise-dontneed", "mlock", "munlock", "fork", "exit", "execve", "brk", "repeat",
-            "spin", "set-mempolicy", "madvise-pageout", "process-madvise-pageout", "clear-refs", "mlockall", "procmem-write", .. UffdOpNames];
+            "spin", "set-mempolicy", "madvise-pageout", "process-madvise-pageout", "clear-refs", "mlockall", "procmem-write", "track-writes-mprotect", "uffd-wp-monitor", .. UffdOpNames];
 
     /// <summary>Turns step objects into program steps, expanding repeat blocks.</summary>
     private sealed class StepReader(JsonFields process)
@@ -55,6 +55,8 @@ public static partial class ScenarioFile
                 "process-madvise-pageout" => new ProcessMadvisePageoutStep(Target(s, required: true)!, ParseAddress(s), Pages(s)),
                 "clear-refs" => new ClearRefsStep(Target(s, required: false)),
                 "mlockall" => new MlockallStep(ParseMlockallFlags(s)),
+                "track-writes-mprotect" => new MprotectTrackStep(),
+                "uffd-wp-monitor" => new UffdWpMonitorStep(s.Int("uffd", 0, UffdApi.FdsMax - 1, 0)),
                 _ when UffdOpNames.Contains(op) => ParseUffd(s, op),
                 _ => new BrkStep(s.RequiredInt("pages", -ProgramLimits.PagesPerMappingMax, ProgramLimits.PagesPerMappingMax)),
             };

@@ -21,6 +21,7 @@ public static partial class Fault
         k.AssertNoLocksHeld("do_user_addr_fault");
         MmId mm = k.Mm;
         FaultFlags flags = FaultFlags.Default | FaultFlags.User | (write ? FaultFlags.Write : FaultFlags.None);
+        k.FaultSiCode = SegvCode.Maperr; // mm_fault_error and bad_area_nosemaphore: SEGV_MAPERR
         for (int attempt = 0; attempt < FaultRetriesMax; attempt++)
         {
             VmArea? vma = await LockMmAndFindVma(k, mm, address);
@@ -32,7 +33,8 @@ public static partial class Fault
             if (AccessError(write, vma))
             {
                 k.MmapReadUnlock(mm);
-                return VmFault.Sigsegv; // bad_area_access_error
+                k.FaultSiCode = SegvCode.Accerr;
+                return VmFault.Sigsegv; // bad_area_access_error: force_sig_fault(SIGSEGV, SEGV_ACCERR, address)
             }
 
             VmFault fault = await HandleMmFault(k, vma, address, flags);

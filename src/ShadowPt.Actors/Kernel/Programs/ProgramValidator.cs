@@ -125,6 +125,8 @@ internal sealed class ProgramValidator
             case SetMempolicyStep:
             case ClearRefsStep:
             case MlockallStep:
+            case MprotectTrackStep:
+            case UffdWpMonitorStep:
                 break;
             case ProcessMadvisePageoutStep pageout:
                 CheckProcessPageout(where, pageout);

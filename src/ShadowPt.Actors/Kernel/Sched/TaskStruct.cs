@@ -30,6 +30,9 @@ public sealed class TaskStruct
     /// <summary>Whether a SIGSEGV handler is installed; without one a SIGSEGV kills the task.</summary>
     public bool HasSigsegvHandler { get; set; }
 
+    /// <summary>The siginfo of the last SIGSEGV forced on the task (null when none).</summary>
+    public Siginfo? LastSiginfo { get; set; }
+
     /// <summary>SIGSEGVs delivered.</summary>
     public long SigsegvCount { get; set; }
 

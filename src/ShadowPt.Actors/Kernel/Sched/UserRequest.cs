@@ -96,5 +96,11 @@ public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : 
     /// <summary>The 8-byte value a <see cref="WordAccessOp"/> load returned.</summary>
     public ulong Word { get; init; }
 
+    /// <summary>The siginfo of the SIGSEGV the task's handler is given (null when none); not part of the trace fingerprint.</summary>
+    public Siginfo? Siginfo { get; init; }
+
+    /// <summary>Text a read() returned (/proc/self/maps); null for other calls.</summary>
+    public string? Text { get; init; }
+
     public ulong TraceFingerprint => (ulong)Ret ^ ((ulong)Value << 48) ^ (Segv ? 1UL << 62 : 0) ^ (Killed ? 1UL << 63 : 0);
 }

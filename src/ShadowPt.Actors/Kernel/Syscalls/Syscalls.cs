@@ -18,6 +18,11 @@ public static partial class Syscalls
             return UserResult.Returned(Err(Errno.ESRCH));
         }
 
+        if (call is ProcMapsReadCall)
+        {
+            return await ProcMapsRead(k);
+        }
+
         long ret = call switch
         {
             MmapCall c => await SysMmap(k, c),
@@ -44,19 +49,32 @@ public static partial class Syscalls
     /// <summary>-errno as a syscall's return value.</summary>
     public static long Err(Errno errno) => -(long)errno;
 
-    /// <summary>force_sig(SIGSEGV): reported to a task with a handler; otherwise the task dies (exit code 139).</summary>
-    public static async ActorTask<UserResult> ForceSigsegv(KernelContext k)
+    /// <summary>
+    /// force_sig_fault(SIGSEGV, si_code, address) after a failed user fault at <paramref name="address"/>:
+    /// the si_code is the one do_user_addr_fault chose. A task with a handler gets the siginfo (its handler
+    /// runs in user space, then the instruction is retried); otherwise the task dies (exit code 139).
+    /// </summary>
+    /// <remarks>arch/x86/mm/fault.c __bad_area_nosemaphore; kernel/signal.c force_sig_fault.</remarks>
+    public static ActorTask<UserResult> ForceSigsegv(KernelContext k, VirtAddr address)
+    {
+        ArgumentNullException.ThrowIfNull(k);
+        Bug.On(k.FaultSiCode == SegvCode.None, "SIGSEGV without a failed fault");
+        return ForceSigFault(k, new Siginfo(Siginfo.Sigsegv, k.FaultSiCode, address));
+    }
+
+    private static async ActorTask<UserResult> ForceSigFault(KernelContext k, Siginfo info)
     {
         int pid = k.CurrentPid;
         bool handled = await k.Mem("force_sig_fault", s =>
         {
             TaskStruct task = s.Task(pid);
             task.SigsegvCount++;
+            task.LastSiginfo = info;
             return task.HasSigsegvHandler;
         });
         if (handled)
         {
-            return new UserResult(0, true, 0, false);
+            return new UserResult(0, true, 0, false) { Siginfo = info };
         }
 
         await DoExit(k, 128 + 11);

@@ -53,8 +53,8 @@ public sealed class FaultPathTests
         UserResult read = sim.Access(pid, cpu, new VirtAddr(0x10000), false);
         UserResult write = sim.Access(pid, cpu, new VirtAddr(0x7f0000000000), true, 1);
 
-        Assert.Equal(new UserResult(0, true, 0, false), read);
-        Assert.Equal(new UserResult(0, true, 0, false), write);
+        Assert.Equal(new UserResult(0, true, 0, false) { Siginfo = new Siginfo(Siginfo.Sigsegv, SegvCode.Maperr, new VirtAddr(0x10000)) }, read);
+        Assert.Equal(new UserResult(0, true, 0, false) { Siginfo = new Siginfo(Siginfo.Sigsegv, SegvCode.Maperr, new VirtAddr(0x7f0000000000)) }, write);
         Assert.Equal(2, sim.State.Task(pid).SigsegvCount);
         Assert.Equal(0, sim.MinFlt(pid));
         Assert.Equal(1, sim.State.Frames.AllocatedCount); // just the PGD: no table was allocated for a bad area
