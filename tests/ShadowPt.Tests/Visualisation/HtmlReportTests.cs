@@ -113,6 +113,7 @@ public sealed class HtmlReportTests
         await tab.FillAsync("#cpustep", "0");
         string[] atStart = await tab.Locator("#percpu tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.innerText.replace(/\\s+/g, ' ').trim())");
         Assert.Equal(["cpu0 swapper/0 (idle)", "cpu1 swapper/1 (idle)"], atStart);
+        await tab.ClickAsync("#cpu-toviolation"); // the screenshot shows the violation
 
         string artifacts = Path.Combine(AppContext.BaseDirectory, "TestResults");
         Directory.CreateDirectory(artifacts);
