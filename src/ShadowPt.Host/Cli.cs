@@ -35,7 +35,7 @@ internal static class Cli
         if (parsed.Errors.Count > 0)
         {
             string command = parsed.CommandResult.Command == root ? "shadowpt" : "shadowpt " + parsed.CommandResult.Command.Name;
-            string message = string.Join(' ', parsed.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            string message = ParseErrors.Friendly(string.Join(' ', parsed.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
             stderr.WriteLine($"shadowpt: {message} (see '{command} --help')");
             return ExitCodes.BadInput;
         }

@@ -14,9 +14,13 @@ namespace ShadowPt.Exploration;
 /// </summary>
 public static class DfsExplorer
 {
+    /// <summary>The <see cref="DfsResult.StoppedBy"/> of a cancelled exploration.</summary>
+    public const string InterruptedReason = "interrupted";
+
     /// <summary>
     /// Explores <paramref name="scenarioFactory"/> until it is exhausted, a violation is found, or a
     /// bound is reached. <paramref name="onExecution"/> sees every complete execution's report.
+    /// <paramref name="cancel"/> (Ctrl-C) stops it between executions with the partial result.
     /// </summary>
     public static DfsResult Run(Func<Scenario> scenarioFactory, DfsOptions options, Action<RunReport>? onExecution = null, Action<long, TimeSpan>? progress = null, CancellationToken cancel = default)
     {
@@ -40,7 +44,7 @@ public static class DfsExplorer
         while (true)
         {
             string? stop = executions + blocked >= options.ExecutionsMax ? $"executions-max {options.ExecutionsMax}"
-                : cancel.IsCancellationRequested ? "cancelled"
+                : cancel.IsCancellationRequested ? InterruptedReason
                 : options.TimeMax is TimeSpan t && clock.Elapsed >= t ? $"time-max {t.TotalSeconds:0.#} s"
                 : null;
             if (stop is not null)
@@ -98,6 +102,7 @@ public static class DfsExplorer
             SleepBlocked = blocked,
             Exhaustive = exhaustive,
             StoppedBy = stoppedBy,
+            Interrupted = ReferenceEquals(stoppedBy, InterruptedReason),
             Pruned = pruned,
             DepthMax = depthMax,
             Elapsed = clock.Elapsed,

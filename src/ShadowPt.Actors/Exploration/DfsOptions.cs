@@ -63,8 +63,13 @@ public sealed record DfsResult
     /// <summary>Distinct trace hashes of complete executions.</summary>
     public required long DistinctTraces { get; init; }
 
-    /// <summary>"exhaustive: yes, N executions" or "exhaustive: no (stopped at ...)".</summary>
+    /// <summary>The exploration was cancelled (Ctrl-C) before it ended: the counts are those of the executions done.</summary>
+    public bool Interrupted { get; init; }
+
+    /// <summary>"exhaustive: yes, N executions", "exhaustive: no (interrupted) after N executions" or "exhaustive: no (stopped at ...)".</summary>
     public string Verdict => Exhaustive
         ? FormattableString.Invariant($"exhaustive: yes, {Executions} executions")
+        : Interrupted
+        ? FormattableString.Invariant($"exhaustive: no (interrupted) after {Executions} executions")
         : FormattableString.Invariant($"exhaustive: no (stopped at {StoppedBy ?? "?"}), {Executions} executions");
 }

@@ -7,7 +7,9 @@ namespace ShadowPt.Visualisation;
 /// The violating interleaving of a recorded run as a short two-column narrative, in the shape of
 /// lockdep's "Possible unsafe locking scenario": the two CPUs involved side by side, each line one
 /// step named in kernel terms, only the last <see cref="LinesMax"/> steps that matter before the
-/// violation (system calls, faults, locks, PTE and shadow writes, shootdowns and IPIs).
+/// violation (system calls, faults, locks, PTE and shadow writes, shootdowns and IPIs). Each column
+/// names its CPU's task (and the one it runs at the violation when that differs), and a last line
+/// says what every CPU runs then (per_cpu(current_task, cpu)).
 /// </summary>
 public static class Explanation
 {
@@ -48,12 +50,20 @@ public static class Explanation
         lines = lines.Skip(Math.Max(0, lines.Count - LinesMax)).ToList();
 
         text.Append('\n');
-        text.Append(Row(cpus.Select(c => Header(recording, c, lines)).ToArray()));
+        IReadOnlyList<CpuCurrentChange> current = recording.CurrentAt(end);
+        text.Append(Row(cpus.Select(c => Header(recording, c, lines, current)).ToArray()));
         text.Append(Row(cpus.Select(_ => "----").ToArray()));
         foreach ((RecordedEvent e, string line) in lines)
         {
             string[] cells = cpus.Select(c => c == e.Track ? $"[{KernelNames.Dec(e.Step)}] {line}" : string.Empty).ToArray();
             text.Append(Row(cells));
+        }
+
+        if (current.Count > 0)
+        {
+            long at = end == long.MaxValue ? current.Max(c => c.AfterStep) : end;
+            text.Append('\n').Append("  current after step ").Append(KernelNames.Dec(at))
+                .Append(": ").Append(string.Join(" | ", current.Select(c => "cpu" + KernelNames.Dec(c.Cpu) + " " + c.Task))).Append('\n');
         }
 
         if (violation is not null)
@@ -109,11 +119,23 @@ public static class Explanation
         return lines.Select((l, i) => repeats[i] > 1 ? (l.Event, $"{l.Text} ×{KernelNames.Dec(repeats[i])}") : l).ToList();
     }
 
-    private static string Header(RunRecording recording, int cpu, List<(RecordedEvent Event, string Text)> lines)
+    /// <summary>
+    /// <c>CPU0 (target-1)</c>: the task of the CPU's last narrated line and, when the CPU runs another
+    /// at the violation (per_cpu(current_task, cpu)), that one too: <c>CPU1 (inspector-2; now swapper/1 (idle))</c>.
+    /// </summary>
+    private static string Header(RunRecording recording, int cpu, List<(RecordedEvent Event, string Text)> lines, IReadOnlyList<CpuCurrentChange> current)
     {
         int pid = lines.LastOrDefault(l => l.Event.Track == cpu && l.Event.Pid != 0).Event?.Pid ?? 0;
-        string task = pid == 0 ? string.Empty : " (" + recording.TrackName(RunRecording.TaskTrackBase + pid) + ")";
-        return "CPU" + KernelNames.Dec(cpu) + task;
+        string? task = pid == 0 ? null : recording.TrackName(RunRecording.TaskTrackBase + pid);
+        CpuCurrentChange? now = current.FirstOrDefault(c => c.Cpu == cpu);
+        string name = (task, now) switch
+        {
+            (null, null) => string.Empty,
+            (null, { } n) => n.Task,
+            ({ } t, { } n) when n.Pid != pid => t + "; now " + n.Task,
+            ({ } t, _) => t,
+        };
+        return "CPU" + KernelNames.Dec(cpu) + (name.Length == 0 ? string.Empty : " (" + name + ")");
     }
 
     private static string Row(string[] cells)

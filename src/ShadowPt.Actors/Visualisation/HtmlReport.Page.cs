@@ -15,10 +15,45 @@ public static partial class HtmlReport
         table.shadow { border-collapse: collapse; font: 12px monospace; margin-top: 8px; }
         table.shadow td, table.shadow th { border: 1px solid #ccc; padding: 2px 8px; }
         table.shadow tr.diff td { background: #ffd0d0; font-weight: bold; }
+        table.shadow tr.idle td { color: #777; }
         .controls input[type=range] { width: 420px; vertical-align: middle; }
         """;
 
     private const string Script = """
+        var showCurrent = (function () {
+          var data = document.getElementById('current');
+          var input = document.getElementById('cpustep');
+          var table = document.getElementById('percpu');
+          if (!data || !input || !table) { return function () {}; }
+          var changes = JSON.parse(data.textContent);
+          var body = table.querySelector('tbody');
+          var violation = parseInt(document.body.getAttribute('data-violation-step'), 10);
+          function show(step) {
+            var max = parseInt(input.max, 10);
+            if (isNaN(step) || step < 0) { step = 0; }
+            if (step > max) { step = max; }
+            input.value = String(step);
+            table.setAttribute('data-step', String(step));
+            var byCpu = [];
+            for (var i = 0; i < changes.length && changes[i][0] <= step; i++) { byCpu[changes[i][1]] = changes[i]; }
+            while (body.firstChild) { body.removeChild(body.firstChild); }
+            byCpu.forEach(function (c) {
+              if (!c) { return; }
+              var tr = document.createElement('tr');
+              tr.setAttribute('data-cpu', String(c[1]));
+              tr.setAttribute('data-pid', String(c[2]));
+              if (c[2] === 0) { tr.className = 'idle'; }
+              var cpu = document.createElement('td'); cpu.textContent = 'cpu' + c[1]; tr.appendChild(cpu);
+              var task = document.createElement('td'); task.textContent = c[3]; tr.appendChild(task);
+              body.appendChild(tr);
+            });
+          }
+          input.addEventListener('input', function () { show(parseInt(input.value, 10)); });
+          var back = document.getElementById('cpu-toviolation');
+          if (isNaN(violation) || violation < 0) { back.disabled = true; }
+          back.addEventListener('click', function () { if (violation >= 0) { show(violation); } });
+          return show;
+        })();
         (function () {
           var data = document.getElementById('snapshots');
           var slider = document.getElementById('snapshot');
@@ -28,7 +63,7 @@ public static partial class HtmlReport
           var label = document.getElementById('snaplabel');
           var violation = parseInt(document.body.getAttribute('data-violation-step'), 10);
           function cell(row, text) { var td = document.createElement('td'); td.textContent = text; row.appendChild(td); }
-          function show(i) {
+          function show(i, quiet) {
             var s = snaps[i];
             slider.value = String(i);
             while (body.firstChild) { body.removeChild(body.firstChild); }
@@ -40,6 +75,7 @@ public static partial class HtmlReport
               cell(tr, String(index)); cell(tr, e[0]); cell(tr, e[1]); cell(tr, e[2]); cell(tr, e[3]); cell(tr, e[4]);
               body.appendChild(tr);
             });
+            if (!quiet) { showCurrent(s.step); } // the first view keeps the per-cpu view at the violation
             label.textContent = 'snapshot ' + (i + 1) + ' of ' + snaps.length + ': step ' + s.step + ', tick ' + s.tick + ' (' + s.reason + '), ' + differing + ' differing';
           }
           function atViolation() {
@@ -52,7 +88,7 @@ public static partial class HtmlReport
           document.getElementById('prev').addEventListener('click', function () { show(Math.max(0, parseInt(slider.value, 10) - 1)); });
           document.getElementById('next').addEventListener('click', function () { show(Math.min(snaps.length - 1, parseInt(slider.value, 10) + 1)); });
           document.getElementById('toviolation').addEventListener('click', function () { show(atViolation()); });
-          show(0);
+          show(0, true);
         })();
         """;
 }

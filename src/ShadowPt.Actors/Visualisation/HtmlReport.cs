@@ -26,12 +26,14 @@ public static partial class HtmlReport
         html.Append("<body data-violation-step=\"").Append(KernelNames.Dec(violationStep)).Append("\">\n");
         html.Append("<h1>").Append(E(title)).Append("</h1>\n");
         AppendSummary(html, recording);
+        AppendCurrent(html, recording, violationStep);
         html.Append("<h2>Timeline</h2>\n<p class=\"note\">One row per CPU and task; time is the scheduler step. Spans: kernel paths (blue), locks held (orange), IPI handlers (purple); arrows: IPIs and acknowledgements; red line: the violation.</p>\n");
         html.Append("<div class=\"scroll\" id=\"timeline\">").Append(TimelineSvg(recording, violationStep)).Append("</div>\n");
         html.Append("<h2>Lock graph</h2>\n<p class=\"note\">Lock classes; A → B when B was taken while A was held (first place shown). Red: a cycle.</p>\n");
         html.Append("<div class=\"scroll\" id=\"lockgraph\">").Append(LockGraphSvg(LockGraph.Of(recording.LockDependencies))).Append("</div>\n");
         AppendShadow(html, recording);
         html.Append("<script type=\"application/json\" id=\"snapshots\">").Append(SnapshotsJson(recording)).Append("</script>\n");
+        html.Append("<script type=\"application/json\" id=\"current\">").Append(CurrentJson(recording)).Append("</script>\n");
         html.Append("<script>").Append(Script).Append("</script>\n</body></html>\n");
         return html.ToString();
     }

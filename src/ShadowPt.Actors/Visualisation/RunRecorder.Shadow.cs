@@ -71,6 +71,7 @@ public sealed partial class RunRecorder
 
     private void Delivered(Delivery d)
     {
+        NoteCurrent(d.Step - 1); // the receiver has not run yet: this is the state after the step before
         if (_machine is null)
         {
             if (!_actorTracks.TryGetValue(d.ReceiverPath, out int track))

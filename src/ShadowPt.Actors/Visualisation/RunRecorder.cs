@@ -69,6 +69,7 @@ public sealed partial class RunRecorder : KernelObserver
     public RunRecording Finish(string scenario, long steps, Ticks ticks)
     {
         _timeline.CloseAll(steps, ticks);
+        NoteCurrent(steps);
         return new RunRecording
         {
             Scenario = scenario,
@@ -79,6 +80,8 @@ public sealed partial class RunRecorder : KernelObserver
             Snapshots = [.. _snapshots],
             SnapshotsDropped = _snapshotsDropped,
             LockDependencies = [.. _dependencies.Values],
+            CurrentChanges = [.. _currentChanges],
+            CurrentChangesDropped = _currentChangesDropped,
         };
     }
 

@@ -70,6 +70,19 @@ public sealed record ShadowSnapshot(long Step, long Tick, string Reason, IReadOn
 public sealed record LockDependency(string Outer, string Inner, string OuterPlace, string InnerPlace, int Cpu, int Pid, long Step);
 
 /// <summary>
+/// From step <paramref name="AfterStep"/> on (as it stood after that step; 0: before the first) CPU
+/// <paramref name="Cpu"/> ran task <paramref name="Pid"/> (<paramref name="Comm"/>), or its idle task
+/// (pid 0, <c>swapper/N</c>): per_cpu(current_task, cpu), recorded when it changes.
+/// </summary>
+public sealed record CpuCurrentChange(long AfterStep, int Cpu, int Pid, string Comm)
+{
+    public bool IsIdle => Pid == 0;
+
+    /// <summary><c>target-1</c>, or <c>swapper/1 (idle)</c>.</summary>
+    public string Task => IsIdle ? Comm + " (idle)" : Comm + "-" + KernelNames.Dec(Pid);
+}
+
+/// <summary>
 /// Everything a recorded run produced for the viewers (Perfetto trace, ftrace log, lock graph, HTML
 /// report, explanation): the tracks, the events in order, shadow snapshots and lock dependencies,
 /// bounded by <see cref="EventsMax"/> and <see cref="SnapshotsMax"/>.
@@ -112,6 +125,31 @@ public sealed class RunRecording
 
     /// <summary>Lock-class dependencies, sorted by (outer, inner).</summary>
     public required IReadOnlyList<LockDependency> LockDependencies { get; init; }
+
+    /// <summary>Most per-cpu current changes kept (the first ones); later ones are counted in <see cref="CurrentChangesDropped"/>.</summary>
+    public const int CurrentChangesMax = 100_000;
+
+    /// <summary>Each CPU's current task as it changed, in step order (empty for scenarios without a machine).</summary>
+    public IReadOnlyList<CpuCurrentChange> CurrentChanges { get; init; } = [];
+
+    public long CurrentChangesDropped { get; init; }
+
+    /// <summary>What each CPU ran after step <paramref name="step"/>, in CPU order (CPUs with nothing recorded yet left out).</summary>
+    public IReadOnlyList<CpuCurrentChange> CurrentAt(long step)
+    {
+        var byCpu = new SortedDictionary<int, CpuCurrentChange>();
+        foreach (CpuCurrentChange c in CurrentChanges)
+        {
+            if (c.AfterStep > step)
+            {
+                break;
+            }
+
+            byCpu[c.Cpu] = c;
+        }
+
+        return [.. byCpu.Values];
+    }
 
     /// <summary>The run's outcome, filled in after the run.</summary>
     public Scenarios.RunReport? Report { get; set; }

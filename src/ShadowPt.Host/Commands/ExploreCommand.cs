@@ -12,6 +12,9 @@ namespace ShadowPt.Host.Commands;
 /// </summary>
 internal static class ExploreCommand
 {
+    /// <summary>The largest --time-max: a week.</summary>
+    private const double TimeMaxLimitSeconds = 7 * 24 * 3600;
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var scenario = new Argument<string>("SCENARIO") { Description = "A built-in scenario or a scenario file.", DefaultValueFactory = _ => ScenarioCatalog.DefaultName };
@@ -27,6 +30,13 @@ internal static class ExploreCommand
             }
         });
         var timeMax = new Option<double?>("--time-max") { Description = "Stop after this many seconds (wall clock) even if schedules remain.", HelpName = "SECONDS" };
+        timeMax.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is double t && !(t > 0 && t <= TimeMaxLimitSeconds))
+            {
+                r.AddError("--time-max must be more than 0 and at most a week of seconds");
+            }
+        });
         var seed = new Option<ulong>("--seed") { Description = "Campaign seed; schedule i uses a seed derived from (seed, i).", DefaultValueFactory = _ => 1, HelpName = "S" };
         var workers = new Option<int>("--workers") { Description = "Parallel workers (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "K" };
         workers.Validators.Add(r =>

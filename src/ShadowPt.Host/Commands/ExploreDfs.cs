@@ -9,7 +9,8 @@ namespace ShadowPt.Host.Commands;
 /// <c>shadowpt explore SCENARIO --strategy dfs</c>: systematic exploration (<see cref="DfsExplorer"/>),
 /// kept apart from the sampling strategies' path. It prints the verdict (<c>exhaustive: yes, N
 /// executions</c> or <c>exhaustive: no (stopped at ...)</c>) and, on a violation, the run and its
-/// saved schedule like <c>shadowpt run</c> does.
+/// saved schedule like <c>shadowpt run</c> does. Ctrl-C stops it after the execution in flight with
+/// the partial result (<c>exhaustive: no (interrupted) after N executions</c>).
 /// </summary>
 internal static class ExploreDfs
 {
@@ -37,8 +38,24 @@ internal static class ExploreDfs
             StepsMax = parsed.GetValue(StepsMax) ?? DfsOptions.StepsMaxDefault,
             TimeMax = parsed.GetValue(timeMax) is double s ? TimeSpan.FromSeconds(s) : null,
         };
-        DfsResult result = DfsExplorer.Run(factory, options, progress: (runs, elapsed) =>
-            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"explore: dfs {runs} executions, {runs / Math.Max(elapsed.TotalSeconds, 1e-3):0} executions/s, {elapsed.TotalSeconds:0.0} s")));
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // stop after the execution in flight and print the partial result
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        DfsResult result;
+        try
+        {
+            result = DfsExplorer.Run(factory, options, progress: (runs, elapsed) =>
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"explore: dfs {runs} executions, {runs / Math.Max(elapsed.TotalSeconds, 1e-3):0} executions/s, {elapsed.TotalSeconds:0.0} s")), cancel: cancel.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+
         string mode = options.Reduction ? "dpor" : "no reduction";
         string bound = options.PreemptionBound is int b ? string.Create(CultureInfo.InvariantCulture, $", preemption bound {b}") : string.Empty;
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"explored: {result.Executions} executions in {result.Elapsed.TotalSeconds:0.0} s (dfs, {mode}{bound}), {result.SleepBlocked} cut short by sleep sets, {result.DistinctTraces} distinct traces, depth up to {result.DepthMax}"));

@@ -136,6 +136,11 @@ internal static class RunCommand
             return () => new Scenarios.BuiltIn.ShadowPtScenario(definition);
         }
 
+        if (name.StartsWith('-'))
+        {
+            throw new UsageException($"unknown option '{name}' (and no scenario or file has that name; see the command's --help)");
+        }
+
         throw new UsageException($"no built-in scenario is named '{name}' and there is no such file (built-ins: {string.Join(", ", ScenarioCatalog.Names)})");
     }
 }

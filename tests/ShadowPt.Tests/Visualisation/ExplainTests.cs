@@ -29,8 +29,9 @@ public sealed class ExplainTests
         string schedule = VizScenarios.SaveSchedule(dir, "abba", VizScenarios.Abba);
         string[] lines = CliRunner.Lines(CliRunner.Run("explain", schedule).Out);
         Assert.StartsWith("violation: sleep-in-atomic at step ", lines[0], StringComparison.Ordinal);
-        Assert.Matches(@"^  CPU0 \(t-1\) +CPU1 \(i-2\)$", lines[2]);
-        Assert.True(lines.Length <= 3 + 2 + ShadowPt.Visualisation.Explanation.LinesMax + 3);
+        Assert.Matches(@"^  CPU0 \(t-1; now swapper/0 \(idle\)\) +CPU1 \(i-2\)$", lines[2]); // t-1 sleeps on mmap_lock: CPU0 idles
+        Assert.True(lines.Length <= 3 + 2 + ShadowPt.Visualisation.Explanation.LinesMax + 5);
+        Assert.Matches(@"^  current after step \d+: cpu0 swapper/0 \(idle\) \| cpu1 i-2$", lines.Single(l => l.StartsWith("  current after step ", StringComparison.Ordinal)));
         Assert.Contains(lines, l => l.EndsWith("] spin_lock(shadowpt_lock)", StringComparison.Ordinal));
         Assert.Matches(@"^ {46}\[\d+\] mmap_read_lock\(mm1->mmap_lock\)$", lines.Last(l => l.Contains('[', StringComparison.Ordinal)));
     }

@@ -29,6 +29,7 @@ public sealed class HtmlReportTests
             Snapshots = [snapshot],
             SnapshotsDropped = 0,
             LockDependencies = [new LockDependency(evil, "b", evil, evil, 0, 1, 1), new LockDependency("b", evil, "x", "y", 0, 1, 2)],
+            CurrentChanges = [new CpuCurrentChange(0, 0, 1, evil)],
         };
         string html = HtmlReport.Render(recording);
         Assert.DoesNotContain("<img", html, StringComparison.Ordinal);
@@ -37,7 +38,10 @@ public sealed class HtmlReportTests
         string script = html[json..html.IndexOf("</script>", json, StringComparison.Ordinal)];
         Assert.DoesNotContain("<", script[15..], StringComparison.Ordinal);
         Assert.Contains("\\u003c/script\\u003e", script, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(2, html.Split("<script", StringSplitOptions.None).Length - 1);
+        int current = html.IndexOf("id=\"current\">", StringComparison.Ordinal);
+        Assert.DoesNotContain("<", html[(current + 13)..html.IndexOf("</script>", current, StringComparison.Ordinal)], StringComparison.Ordinal);
+        Assert.Contains("<td>&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;-1</td>", html, StringComparison.Ordinal); // the per-cpu row
+        Assert.Equal(3, html.Split("<script", StringSplitOptions.None).Length - 1);
         Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
     }
@@ -95,6 +99,21 @@ public sealed class HtmlReportTests
         Assert.Equal("0", await differing.GetAttributeAsync("data-entry"));
         Assert.Contains("quiescent", await tab.InnerTextAsync("#snaplabel"), StringComparison.Ordinal);
         Assert.Equal("0xc", (await differing.Locator("td").Nth(2).InnerTextAsync()).Trim()); // the table still maps the dropped page
+
+        // The per-cpu current view: first at the violation, where the racing CPUs run their tasks; the
+        // shadow slider moved it to the snapshot's step; its own button brings it back.
+        string violationStep = (await tab.GetAttributeAsync("body", "data-violation-step"))!;
+        Assert.NotEqual("-1", violationStep);
+        Assert.True(int.Parse(violationStep, System.Globalization.CultureInfo.InvariantCulture) > 0);
+        await tab.ClickAsync("#cpu-toviolation");
+        Assert.Equal(violationStep, await tab.InputValueAsync("#cpustep"));
+        Assert.Equal(violationStep, await tab.GetAttributeAsync("#percpu", "data-step"));
+        string[] atViolation = await tab.Locator("#percpu tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.innerText.replace(/\\s+/g, ' ').trim())");
+        Assert.Equal(["cpu0 t-1", "cpu1 swapper/1 (idle)"], atViolation); // as explain says: the inspector has exited
+        await tab.FillAsync("#cpustep", "0");
+        string[] atStart = await tab.Locator("#percpu tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.innerText.replace(/\\s+/g, ' ').trim())");
+        Assert.Equal(["cpu0 swapper/0 (idle)", "cpu1 swapper/1 (idle)"], atStart);
+        await tab.ClickAsync("#cpu-toviolation"); // the screenshot shows the violation
 
         string artifacts = Path.Combine(AppContext.BaseDirectory, "TestResults");
         Directory.CreateDirectory(artifacts);

@@ -20,6 +20,15 @@ public sealed record StepOptions
 
     /// <summary>Whether each command read is written back after its prompt (input from a file or a pipe, where the terminal does not echo it).</summary>
     public bool Echo { get; init; }
+
+    /// <summary>
+    /// Cancelled on Ctrl-C: the session saves its choices so far to <see cref="AutosavePath"/> and quits,
+    /// even while it waits for a line. A token that cannot be cancelled reads the input directly.
+    /// </summary>
+    public CancellationToken Interrupt { get; init; }
+
+    /// <summary>Where an interrupted session saves its choices (finished by the strategy, so the file replays); null saves nothing.</summary>
+    public string? AutosavePath { get; init; }
 }
 
 /// <summary>
@@ -28,8 +37,9 @@ public sealed record StepOptions
 /// in kernel terms, and reads a command: a number picks that delivery, Enter or <c>s</c> lets the
 /// strategy pick, <c>b</c> steps back (the run is re-executed from the start with one choice less:
 /// runs are deterministic, so that is exact), <c>r N</c> runs N strategy steps, <c>w FILE</c> saves
-/// the schedule (finished by the strategy when the run has not ended), <c>q</c> quits. All text goes
-/// through the given reader and writer, so a test drives it as a user would.
+/// the schedule (finished by the strategy when the run has not ended), <c>q</c> quits. An interruption
+/// (<see cref="StepOptions.Interrupt"/>, Ctrl-C) saves the choices so far to <see cref="StepOptions.AutosavePath"/>
+/// and quits. All text goes through the given reader and writer, so a test drives it as a user would.
 /// </summary>
 public sealed class StepConsole
 {
@@ -43,6 +53,9 @@ public sealed class StepConsole
     private readonly TextReader _input;
     private readonly TextWriter _output;
     private readonly StepOptions _options;
+
+    /// <summary>The read in flight on an interruptible input, kept across prompts so no line is lost.</summary>
+    private Task<string?>? _pendingRead;
 
     public StepConsole(Func<Scenario> factory, TextReader input, TextWriter output, StepOptions? options = null)
     {
@@ -67,6 +80,9 @@ public sealed class StepConsole
           q          quit (so does the end of the input)
           ?          this help
         """;
+
+    /// <summary>The session ended because <see cref="StepOptions.Interrupt"/> was cancelled.</summary>
+    public bool Interrupted { get; private set; }
 
     /// <summary>Runs the session until the user quits; returns the report of the last run that ended, or null.</summary>
     public RunReport? Run()
@@ -108,7 +124,7 @@ public sealed class StepConsole
     private (RunReport? Report, IReadOnlyList<ScheduleChoice>? Next) Execute(IReadOnlyList<ScheduleChoice> prefix)
     {
         (Scenario scenario, ulong seed, long stepsMax) = Fresh();
-        var driver = new StepDriver(this, _input, _output, _options.Echo);
+        var driver = new StepDriver(this, _output, _options.Echo);
         var strategy = new InteractiveStrategy(prefix, new RandomStrategy(seed), driver);
         using ActorSystem system = ActorSystem.CreateDeterministic(scenario.Name, strategy, new RuntimeLimits { StepsMax = stepsMax });
         scenario.Setup(system);
@@ -147,6 +163,53 @@ public sealed class StepConsole
         finally
         {
             Runtime.Actors.ActorCell.RestoreCurrent(outer);
+        }
+    }
+
+    /// <summary>
+    /// The next line of input, or null at its end; throws <see cref="OperationCanceledException"/> when
+    /// the session is interrupted first. An interruptible read runs on a pool thread (a console read
+    /// cannot be cancelled); a line it returns after the interruption is dropped with the session.
+    /// </summary>
+    internal string? ReadLine()
+    {
+        CancellationToken interrupt = _options.Interrupt;
+        if (!interrupt.CanBeCanceled)
+        {
+            return _input.ReadLine();
+        }
+
+        interrupt.ThrowIfCancellationRequested();
+        Task<string?> read = _pendingRead ??= Task.Run(_input.ReadLine, CancellationToken.None);
+        read.Wait(interrupt); // a line already read is taken even if the interruption came after it
+        _pendingRead = null;
+        return read.Result;
+    }
+
+    /// <summary>Whether the session was interrupted; checked where it runs without reading (r N).</summary>
+    internal bool InterruptRequested => _options.Interrupt.IsCancellationRequested;
+
+    /// <summary>The session was interrupted: saves <paramref name="choices"/> (the run so far, finished by the strategy) to the autosave file.</summary>
+    internal void OnInterrupted(IReadOnlyList<ScheduleChoice> choices)
+    {
+        Interrupted = true;
+        _output.WriteLine();
+        _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"interrupted after {choices.Count} choices"));
+        if (_options.AutosavePath is string path)
+        {
+            SaveFinished(choices, path);
+        }
+    }
+
+    /// <summary>The session was interrupted after its run ended: saves that run's schedule to the autosave file.</summary>
+    internal void OnInterrupted(RunReport report)
+    {
+        Interrupted = true;
+        _output.WriteLine();
+        _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"interrupted after the run ended ({report.Steps} steps)"));
+        if (_options.AutosavePath is string path)
+        {
+            Save(report, path, string.Create(CultureInfo.InvariantCulture, $"the run ({report.Steps} steps)"));
         }
     }
 

@@ -13,7 +13,7 @@ namespace ShadowPt.Exploration.Stepping;
 /// live choice, reads and obeys the user's commands. Ends the execution early (step back, quit) by
 /// throwing <see cref="StepInterruptedException"/> from a delivery choice, after setting <see cref="NextPrefix"/>.
 /// </summary>
-internal sealed class StepDriver(StepConsole console, TextReader input, TextWriter output, bool echo) : IStepDriver
+internal sealed class StepDriver(StepConsole console, TextWriter output, bool echo) : IStepDriver
 {
     private ActorSystem? _system;
     private Scenario? _scenario;
@@ -49,8 +49,13 @@ internal sealed class StepDriver(StepConsole console, TextReader input, TextWrit
 
     public int ChooseDelivery(IReadOnlyList<StepOption> options, long step, int strategyPick)
     {
-        if (_quitPending)
+        if (_quitPending || console.InterruptRequested)
         {
+            if (console.InterruptRequested)
+            {
+                console.OnInterrupted(_strategy!.Choices);
+            }
+
             Interrupt(null);
         }
 
@@ -65,7 +70,7 @@ internal sealed class StepDriver(StepConsole console, TextReader input, TextWrit
         while (true)
         {
             output.Write(string.Create(CultureInfo.InvariantCulture, $"step {step}> "));
-            string? line = ReadLine();
+            string? line = ReadOrSaveAndQuit();
             StepCommand command = StepCommand.Parse(line, options.Count);
             switch (command.Verb)
             {
@@ -106,7 +111,7 @@ internal sealed class StepDriver(StepConsole console, TextReader input, TextWrit
 
     public int ChooseValue(ChoiceKind kind, int maxExclusive, long step, int strategyPick)
     {
-        if (_autoSteps > 0 || _quitPending)
+        if (_autoSteps > 0 || _quitPending || console.InterruptRequested)
         {
             return strategyPick;
         }
@@ -115,7 +120,17 @@ internal sealed class StepDriver(StepConsole console, TextReader input, TextWrit
         while (true)
         {
             output.Write(string.Create(CultureInfo.InvariantCulture, $"step {step}: the model asks for {what}; Enter lets the strategy pick {strategyPick}> "));
-            string? line = ReadLine();
+            string? line;
+            try
+            {
+                line = ReadLine();
+            }
+            catch (OperationCanceledException)
+            {
+                // A value choice is made inside a step: the next delivery prompt saves and quits.
+                return strategyPick;
+            }
+
             string text = line?.Trim() ?? "q";
             if (text is "" or "s")
             {
@@ -162,7 +177,17 @@ internal sealed class StepDriver(StepConsole console, TextReader input, TextWrit
         while (true)
         {
             output.Write("end> ");
-            string? line = ReadLine();
+            string? line;
+            try
+            {
+                line = ReadLine();
+            }
+            catch (OperationCanceledException)
+            {
+                console.OnInterrupted(report);
+                return null;
+            }
+
             StepCommand command = StepCommand.Parse(line, 0);
             switch (command.Verb)
             {
@@ -236,10 +261,25 @@ internal sealed class StepDriver(StepConsole console, TextReader input, TextWrit
         return null;
     }
 
+    /// <summary>A line at a delivery prompt; an interruption saves the choices so far and quits the session.</summary>
+    private string? ReadOrSaveAndQuit()
+    {
+        try
+        {
+            return ReadLine();
+        }
+        catch (OperationCanceledException)
+        {
+            console.OnInterrupted(_strategy!.Choices);
+            NextPrefix = null;
+            throw new StepInterruptedException("interrupted");
+        }
+    }
+
     /// <summary>One line of input, echoed when asked (null at the end of the input).</summary>
     private string? ReadLine()
     {
-        string? line = input.ReadLine();
+        string? line = console.ReadLine();
         if (echo)
         {
             output.WriteLine(line is null ? "" : line.Length > 80 ? line[..80] + "..." : line);

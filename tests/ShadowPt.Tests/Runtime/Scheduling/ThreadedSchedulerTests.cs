@@ -103,7 +103,9 @@ public sealed class ThreadedSchedulerTests
     public void ActorExceptionIsAViolationAndStopsTheActor()
     {
         using ActorTestKit kit = ActorTestKit.Threaded();
-        TestProbe probe = kit.CreateProbe();
+
+        // The violation is published before the actor stops: the probe must wait through it for the Terminated.
+        var probe = new TestProbe(kit.System) { ViolationExpected = true };
         IActorRef fragile = kit.ActorOf(Props.Create(() => new Fragile()), "fragile");
         probe.Watch(fragile);
 
