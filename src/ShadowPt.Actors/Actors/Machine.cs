@@ -49,7 +49,7 @@ public sealed class Machine
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(config);
         var state = new KernelState(config);
-        var events = new KernelEvents();
+        var events = new KernelEvents(serialized: !system.IsDeterministic);
         state.Events = events;
         IActorRef memory = system.ActorOf(Props.Create(() => new MemoryActor(state)), namePrefix + "mm");
         var cpus = new IActorRef[config.Cpus];

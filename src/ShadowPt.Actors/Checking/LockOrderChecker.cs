@@ -36,7 +36,16 @@ public sealed class LockOrderChecker
         ArgumentNullException.ThrowIfNull(held);
         LockClassInfo info = LockOrder.Info(acquiring.Class);
         bool sleeping = info.Kind is LockKind.RwSemaphore or LockKind.Mutex or LockKind.BitLock;
-        HeldLock? spin = held.Cast<HeldLock?>().LastOrDefault(h => LockOrder.Info(h!.Value.Class).Kind == LockKind.Spinlock);
+        HeldLock? spin = null;
+        for (int i = held.Count - 1; i >= 0; i--)
+        {
+            if (LockOrder.Info(held[i].Class).Kind == LockKind.Spinlock)
+            {
+                spin = held[i];
+                break;
+            }
+        }
+
         if (sleeping && (irqsDisabled || spin is not null))
         {
             return new LockReport("sleep-in-atomic", SleepInAtomic(task, cpu, acquiring, spin, irqsDisabled));
@@ -77,9 +86,12 @@ public sealed class LockOrderChecker
             }
         }
 
-        foreach (HeldLock h in held.Where(h => h.Class != acquiring.Class))
+        foreach (HeldLock h in held)
         {
-            AddEdge(h, acquiring, task);
+            if (h.Class != acquiring.Class)
+            {
+                AddEdge(h, acquiring, task);
+            }
         }
 
         return null;
@@ -88,6 +100,11 @@ public sealed class LockOrderChecker
     /// <summary>The dependency path from <paramref name="from"/> to <paramref name="to"/> through recorded edges, or null (breadth first, bounded).</summary>
     private List<LockClass>? Path(LockClass from, LockClass to)
     {
+        if (from != to && !_after.ContainsKey(from))
+        {
+            return null; // nothing was ever taken while holding from: no path, and nothing to allocate for the search
+        }
+
         var previous = new Dictionary<LockClass, LockClass> { [from] = from };
         var queue = new Queue<LockClass>();
         queue.Enqueue(from);

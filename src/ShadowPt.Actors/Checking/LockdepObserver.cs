@@ -20,8 +20,13 @@ public sealed class LockdepObserver(ActorSystem system) : KernelObserver
             return;
         }
 
-        string task = string.Create(CultureInfo.InvariantCulture, $"pid {e.Pid}");
-        LockReport? report = Checker.OnAcquire(task, e.Cpu.ToString(), ToHeld(e.Lock), e.Held.Select(ToHeld).ToArray(), e.IrqsDisabled);
+        var held = new HeldLock[e.Held.Count];
+        for (int i = 0; i < held.Length; i++)
+        {
+            held[i] = ToHeld(e.Held[i]);
+        }
+
+        LockReport? report = Checker.OnAcquire(TaskName(e.Pid), CpuName(e.Cpu), ToHeld(e.Lock), held, e.IrqsDisabled);
         if (report is not null)
         {
             Report = report;
@@ -44,6 +49,43 @@ public sealed class LockdepObserver(ActorSystem system) : KernelObserver
             + (e.Held.Count == 0 ? "no locks held\n" : string.Concat(e.Held.Select((h, i) => string.Create(CultureInfo.InvariantCulture, $" #{i}: ({h.Lock.Name}), at: {h.Place}\n"))));
         Report = new LockReport("bad-unlock-balance", text);
         system.ReportViolation(new Violation(Report.Kind, text, e.Step, e.Tick));
+    }
+
+    /// <summary>Most names kept by <see cref="TaskName"/> and <see cref="CpuName"/>; beyond it they are formatted each time.</summary>
+    private const int NamesCachedMax = 1024;
+
+    /// <summary>"pid N" by pid: formatted once per task rather than on every lock operation.</summary>
+    private readonly Dictionary<int, string> _taskNames = new();
+
+    /// <summary>"cpuN" by CPU number.</summary>
+    private readonly Dictionary<int, string> _cpuNames = new();
+
+    private string TaskName(int pid)
+    {
+        if (!_taskNames.TryGetValue(pid, out string? name))
+        {
+            name = string.Create(CultureInfo.InvariantCulture, $"pid {pid}");
+            if (_taskNames.Count < NamesCachedMax)
+            {
+                _taskNames.Add(pid, name);
+            }
+        }
+
+        return name;
+    }
+
+    private string CpuName(CpuId cpu)
+    {
+        if (!_cpuNames.TryGetValue(cpu.Value, out string? name))
+        {
+            name = cpu.ToString();
+            if (_cpuNames.Count < NamesCachedMax)
+            {
+                _cpuNames.Add(cpu.Value, name);
+            }
+        }
+
+        return name;
     }
 
     private static HeldLock ToHeld(LockUse use) => new(use.Lock.Class, use.Lock.Name, use.Subclass, use.Place);

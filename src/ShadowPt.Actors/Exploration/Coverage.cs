@@ -87,7 +87,11 @@ public sealed class RunCoverage
         (ulong[] channelHash, int[] receiverOf) = ConflictingChannels(schedule.Channels);
         var seen = new HashSet<ulong>();
         var orderings = new List<ulong>();
-        var last = new Dictionary<int, (int Channel, int Index)>();
+        // The last conflicting delivery into each receiver this segment: its channel (-1: none yet) and index.
+        // Receiver numbers are below the channel count, so arrays stand in for a dictionary on this per-delivery path.
+        var lastChannel = new int[channelHash.Length];
+        var lastIndex = new int[channelHash.Length];
+        Array.Fill(lastChannel, -1);
         var countInSegment = new int[channelHash.Length];
         int segment = 0;
         long step = 0;
@@ -102,7 +106,7 @@ public sealed class RunCoverage
             {
                 segment++;
                 Array.Clear(countInSegment);
-                last.Clear();
+                Array.Fill(lastChannel, -1);
             }
 
             step++;
@@ -113,9 +117,11 @@ public sealed class RunCoverage
             }
 
             int index = countInSegment[c]++;
-            if (last.TryGetValue(receiverOf[c], out (int Channel, int Index) previous) && previous.Channel != c && seen.Count < StatesPerRunMax)
+            int receiver = receiverOf[c];
+            int previousChannel = lastChannel[receiver];
+            if (previousChannel >= 0 && previousChannel != c && seen.Count < StatesPerRunMax)
             {
-                ulong pair = channelHash[previous.Channel] ^ ((ulong)previous.Index << 20);
+                ulong pair = channelHash[previousChannel] ^ ((ulong)lastIndex[receiver] << 20);
                 pair = ((pair * 0x100000001b3UL) ^ channelHash[c] ^ ((ulong)index << 40)) * 0x100000001b3UL;
                 pair = (pair ^ (ulong)segment) * 0x100000001b3UL;
                 if (seen.Add(pair))
@@ -124,7 +130,8 @@ public sealed class RunCoverage
                 }
             }
 
-            last[receiverOf[c]] = (c, index);
+            lastChannel[receiver] = c;
+            lastIndex[receiver] = index;
         }
 
         return orderings;

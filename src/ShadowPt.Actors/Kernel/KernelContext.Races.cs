@@ -86,7 +86,7 @@ public sealed partial class KernelContext
         if (Events.HasObservers)
         {
             var e = new LockEvent(Cpu, CurrentPid, new LockUse(NotifierSrcuRef.Instance, LockMode.Exclusive, 0, "synchronize_srcu"), [], Actor.InterruptsDisabled, Actor.Step, Actor.Now);
-            Events.Raise(o => o.SrcuSynchronized(e));
+            Events.Raise(e, static (o, x) => o.SrcuSynchronized(x));
         }
     }
 }

@@ -99,6 +99,13 @@ public sealed partial class KernelContext
         new(Actor.Ask<MemReply>(Memory, new MemOp<T>(what, body) { Cpu = Cpu, Pid = CurrentPid }));
 
     /// <summary>
+    /// Runs the static <paramref name="body"/> with <paramref name="args"/> atomically on the kernel state: for
+    /// hot paths, where a capturing lambda would cost a closure and a delegate per call. Same message as <c>Mem</c>.
+    /// </summary>
+    internal MemAwaitable<T> MemWith<T>(string what, Func<KernelState, object, T> body, object args) =>
+        new(Actor.Ask<MemReply>(Memory, new MemOp<T>(what, body, args) { Cpu = Cpu, Pid = CurrentPid }));
+
+    /// <summary>
     /// Takes <paramref name="lockRef"/>, waiting for it as long as it takes. <paramref name="subclass"/>
     /// annotates a second lock of the same class taken on purpose (mmap_write_lock_nested).
     /// </summary>
@@ -157,7 +164,7 @@ public sealed partial class KernelContext
         }
 
         var e = new LockEvent(Cpu, CurrentPid, use, held, Actor.InterruptsDisabled, Actor.Step, Actor.Now);
-        Events.Raise(o => call(o, e));
+        Events.Raise(e, call);
     }
 
     /// <summary>The lock contract of a kernel function, checked at run time (mmap_assert_locked and friends).</summary>

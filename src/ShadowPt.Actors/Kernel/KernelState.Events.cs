@@ -46,7 +46,7 @@ public sealed partial class KernelState
         PageTable pgd = Mm(entry.Mm).Pgd;
         Pte pte = pgd.IsFreed ? Pte.None : pgd.GetPte(VirtAddr.FromVpn(entry.Vpn));
         var e = new TlbHit(cpu, entry, write, pte, Place());
-        events.Raise(o => o.TlbHitUsed(e));
+        events.Raise(e, static (o, x) => o.TlbHitUsed(x));
     }
 
     /// <summary>flush_tlb_mm_range bumped <paramref name="mm"/>'s generation and chose its targets (called inside that operation).</summary>
@@ -58,7 +58,7 @@ public sealed partial class KernelState
         }
 
         var e = new TlbShootdown(mm, range, fullMm, gen, initiator, Array.ConvertAll(targets, t => new CpuId(t)), Place());
-        events.Raise(o => o.TlbShootdownStarted(e));
+        events.Raise(e, static (o, x) => o.TlbShootdownStarted(x));
     }
 
     /// <summary>Tells observers of every PTE write of <paramref name="mm"/>'s page table.</summary>
@@ -81,7 +81,7 @@ public sealed partial class KernelState
             }
 
             var e = new PteChange(mm.Id, address, old, updated, mm.TlbGen, state.Place());
-            events.Raise(o => o.PteChanged(e));
+            events.Raise(e, static (o, x) => o.PteChanged(x));
         }
     }
 
@@ -93,7 +93,7 @@ public sealed partial class KernelState
             if (events.HasObservers)
             {
                 var e = new FrameUse(pfn, who, "free");
-                events.Raise(o => o.FrameFreed(e));
+                events.Raise(e, static (o, x) => o.FrameFreed(x));
             }
         }
 
@@ -102,7 +102,7 @@ public sealed partial class KernelState
             if (events.HasObservers)
             {
                 var e = new FrameUse(pfn, who, operation);
-                events.Raise(o => o.FrameUsedAfterFree(e));
+                events.Raise(e, static (o, x) => o.FrameUsedAfterFree(x));
             }
         }
     }

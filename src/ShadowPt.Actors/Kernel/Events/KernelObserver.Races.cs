@@ -120,6 +120,16 @@ public sealed partial class KernelEvents
     internal void Raise<T>(in T e, EventCall<T> call)
         where T : struct
     {
+        if (_sync is null)
+        {
+            foreach (KernelObserver observer in _observers)
+            {
+                call(observer, in e);
+            }
+
+            return;
+        }
+
         lock (_sync)
         {
             foreach (KernelObserver observer in _observers)

@@ -44,8 +44,20 @@ public sealed partial class KernelEvents
 
     private readonly List<KernelObserver> _observers = new();
 
-    /// <summary>Serialises observers under the threaded scheduler.</summary>
-    private readonly Lock _sync = new();
+    /// <summary>Serialises observers under the threaded scheduler; null under the deterministic one (one thread runs the whole system).</summary>
+    private readonly Lock? _sync;
+
+    /// <summary>An event stream whose observers are called under a lock (the threaded scheduler raises events from several threads).</summary>
+    public KernelEvents()
+        : this(serialized: true)
+    {
+    }
+
+    /// <summary>
+    /// An event stream; <paramref name="serialized"/> false leaves out the lock around observer calls, for
+    /// a machine on the deterministic scheduler, which delivers every message on one thread.
+    /// </summary>
+    public KernelEvents(bool serialized) => _sync = serialized ? new Lock() : null;
 
     public bool HasObservers => _observers.Count > 0;
 
@@ -58,14 +70,29 @@ public sealed partial class KernelEvents
         _observers.Add(observer);
     }
 
-    internal void Raise(Action<KernelObserver> call)
+    /// <summary>
+    /// Calls <paramref name="call"/> with every observer and <paramref name="e"/>: with a static lambda
+    /// nothing is allocated per event (a capturing <c>o =&gt; o.X(e)</c> costs a closure and a delegate).
+    /// </summary>
+    internal void Raise<T>(T e, Action<KernelObserver, T> call)
     {
+        if (_sync is null)
+        {
+            foreach (KernelObserver observer in _observers)
+            {
+                call(observer, e);
+            }
+
+            return;
+        }
+
         lock (_sync)
         {
             foreach (KernelObserver observer in _observers)
             {
-                call(observer);
+                call(observer, e);
             }
         }
     }
+
 }

@@ -68,34 +68,12 @@ public static class UserAccess
                     return (false, 0);
                 }
 
-                CpuId cpu = k.Cpu;
-                ulong got = await k.Mem(write ? "store (tlb hit)" : "load (tlb hit)", s =>
-                {
-                    s.NoteTlbHit(cpu, hit, write);
-                    return AccessFrame(s, hit.Pfn, address, write, value, size, who);
-                });
+                ulong got = await k.MemWith(write ? "store (tlb hit)" : "load (tlb hit)", static (s, a) => ((TlbHitAccess)a).Run(s), new TlbHitAccess(k.Cpu, hit, address, write, value, size, who));
                 return (true, got);
             }
 
             // TLB miss: the page walker reads the PTE, sets accessed (and dirty) as hardware does, and the access proceeds.
-            (bool ok, Pfn pfn, bool writable, ulong result) = await k.Mem(write ? "page walk + store" : "page walk + load", s =>
-            {
-                PageTable pgd = s.Mm(mm).Pgd;
-                VirtAddr page = address.PageAlignDown();
-                Pte pte = pgd.GetPte(page);
-                if (!pte.IsPresent || !pte.IsUser || (write && !pte.IsWrite))
-                {
-                    return (false, default(Pfn), false, 0UL);
-                }
-
-                Pte updated = write ? pte.PteMkYoung().PteMkDirty() : pte.PteMkYoung();
-                if (updated != pte)
-                {
-                    pgd.SetPteAccessFlags(page, updated);
-                }
-
-                return (true, pte.Pfn, pte.IsWrite, AccessFrame(s, pte.Pfn, address, write, value, size, who));
-            });
+            (bool ok, Pfn pfn, bool writable, ulong result) = await k.MemWith(write ? "page walk + store" : "page walk + load", static (s, a) => ((WalkAccess)a).Run(s), new WalkAccess(mm, address, write, value, size, who));
             if (!ok)
             {
                 return (false, 0);
@@ -107,6 +85,45 @@ public static class UserAccess
         finally
         {
             k.Actor.InterruptsDisabled = false;
+        }
+    }
+
+    /// <summary>
+    /// The memory operation of an access through a TLB hit. Its arguments are fields rather than a
+    /// lambda's captures, so the hot path allocates one object instead of a closure and a delegate.
+    /// </summary>
+    private sealed class TlbHitAccess(CpuId cpu, TlbEntry hit, VirtAddr address, bool write, ulong value, int size, string who)
+    {
+        public ulong Run(KernelState state)
+        {
+            state.NoteTlbHit(cpu, hit, write);
+            return AccessFrame(state, hit.Pfn, address, write, value, size, who);
+        }
+    }
+
+    /// <summary>
+    /// The memory operation of an access after a TLB miss: the page walker reads the PTE, sets accessed
+    /// (and dirty) as hardware does, and the access proceeds; (false, …) when the PTE does not allow it.
+    /// </summary>
+    private sealed class WalkAccess(MmId mm, VirtAddr address, bool write, ulong value, int size, string who)
+    {
+        public (bool, Pfn, bool, ulong) Run(KernelState s)
+        {
+            PageTable pgd = s.Mm(mm).Pgd;
+            VirtAddr page = address.PageAlignDown();
+            Pte pte = pgd.GetPte(page);
+            if (!pte.IsPresent || !pte.IsUser || (write && !pte.IsWrite))
+            {
+                return (false, default(Pfn), false, 0UL);
+            }
+
+            Pte updated = write ? pte.PteMkYoung().PteMkDirty() : pte.PteMkYoung();
+            if (updated != pte)
+            {
+                pgd.SetPteAccessFlags(page, updated);
+            }
+
+            return (true, pte.Pfn, pte.IsWrite, AccessFrame(s, pte.Pfn, address, write, value, size, who));
         }
     }
 

@@ -27,7 +27,7 @@ public sealed partial class KernelContext
         if (Events.HasObservers)
         {
             var e = new TlbGenSeen(Cpu, mm, gen, Actor.Step);
-            Events.Raise(o => o.TlbGenUpdated(e));
+            Events.Raise(e, static (o, x) => o.TlbGenUpdated(x));
         }
     }
 
@@ -37,7 +37,7 @@ public sealed partial class KernelContext
         if (Events.HasObservers)
         {
             var e = new TlbShootdown(mm, range, fullMm, gen, Cpu, Array.ConvertAll(targets, t => new CpuId(t)), new KernelPlace(Actor.Step, Cpu, CurrentPid, "flush_tlb_mm_range"));
-            Events.Raise(o => o.TlbShootdownCompleted(e));
+            Events.Raise(e, static (o, x) => o.TlbShootdownCompleted(x));
         }
     }
 
@@ -49,7 +49,7 @@ public sealed partial class KernelContext
             if (k.Events.HasObservers)
             {
                 var e = new TlbEntryChange(k.Cpu, k.CurrentPid, entry, k.Actor.Step);
-                k.Events.Raise(o => o.TlbFilled(e));
+                k.Events.Raise(e, static (o, x) => o.TlbFilled(x));
             }
         }
 
@@ -58,7 +58,7 @@ public sealed partial class KernelContext
             if (k.Events.HasObservers)
             {
                 var e = new TlbEntryChange(k.Cpu, k.CurrentPid, entry, k.Actor.Step);
-                k.Events.Raise(o => o.TlbDropped(e));
+                k.Events.Raise(e, static (o, x) => o.TlbDropped(x));
             }
         }
     }

@@ -28,9 +28,37 @@ public abstract class MemOp(string what) : ITraceable
 }
 
 /// <summary>A <see cref="MemOp"/> with a result.</summary>
-public sealed class MemOp<T>(string what, Func<KernelState, T> body) : MemOp(what)
+/// <remarks>
+/// Hot paths pass a static body and its arguments as an object (<see cref="MemOp{T}(string, Func{KernelState, object, T}, object)"/>)
+/// instead of a capturing lambda: one allocation (the arguments) instead of two (the closure and its delegate).
+/// The message type stays <c>MemOp&lt;T&gt;</c> either way, and its name is part of the trace hash.
+/// </remarks>
+public sealed class MemOp<T> : MemOp
 {
-    public override MemReply Run(KernelState state) => MemReply.Of(body(state));
+    private readonly Func<KernelState, T>? _body;
+
+    private readonly Func<KernelState, object, T>? _bodyWithArgs;
+
+    private readonly object? _args;
+
+    public MemOp(string what, Func<KernelState, T> body)
+        : base(what)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        _body = body;
+    }
+
+    /// <summary>An operation running <paramref name="body"/> with <paramref name="args"/>.</summary>
+    public MemOp(string what, Func<KernelState, object, T> body, object args)
+        : base(what)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(args);
+        _bodyWithArgs = body;
+        _args = args;
+    }
+
+    public override MemReply Run(KernelState state) => MemReply.Of(_body is not null ? _body(state) : _bodyWithArgs!(state, _args!));
 }
 
 /// <summary>The result of a <see cref="MemOp"/>. Immutable, so replies of the commonest values are shared.</summary>

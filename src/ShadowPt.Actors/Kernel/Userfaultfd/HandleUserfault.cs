@@ -113,13 +113,13 @@ public static class Userfaultfd
             CpuId cpu = k.Cpu;
             if (k.Events.HasObservers)
             {
-                k.Events.Raise(o => o.UserfaultBlocked(cpu, pid, msg));
+                k.Events.Raise((cpu, pid, msg), static (o, x) => o.UserfaultBlocked(x.cpu, x.pid, x.msg));
             }
 
             await UffdSyscalls.Schedule(k);
             if (k.Events.HasObservers)
             {
-                k.Events.Raise(o => o.UserfaultWoken(cpu, pid, msg));
+                k.Events.Raise((cpu, pid, msg), static (o, x) => o.UserfaultWoken(x.cpu, x.pid, x.msg));
             }
         }
 

@@ -44,6 +44,28 @@ public sealed class UserRequestTests
     }
 
     [Fact]
+    public void WordAccessOpsHashTheirText()
+    {
+        var random = new Random(54321);
+        ulong[] edges = [0, 1, 9, 10, 99, 100, ulong.MaxValue, ulong.MaxValue / 10, 10_000_000_000_000_000_000];
+        foreach (ulong value in edges)
+        {
+            var op = new WordAccessOp(new VirtAddr(value), value % 2 == 0, value);
+            Assert.Equal(TraceHash.OfString(op.ToString()), op.ToStringHash());
+        }
+
+        for (int i = 0; i < 10_000; i++)
+        {
+            ulong address = (ulong)random.NextInt64() >> random.Next(64);
+            ulong value = (ulong)random.NextInt64() >> random.Next(64);
+            var op = new WordAccessOp(new VirtAddr(address), random.Next(2) == 1, value);
+
+            Assert.Equal(TraceHash.OfString(op.ToString()), op.ToStringHash());
+            Assert.Equal(((ulong)3 << 32) ^ TraceHash.OfString(op.ToString()), new UserRequest(3, op).TraceFingerprint);
+        }
+    }
+
+    [Fact]
     public void OtherOpsHashTheirText()
     {
         UserOp[] ops = [new SleepOp(), new SyscallOp(new MunmapCall(new VirtAddr(0x1000), 4096))];
