@@ -18,7 +18,8 @@ public sealed record LazyPoll;
 /// <param name="DaemonPid">That task.</param>
 /// <param name="PushWindow">Most background requests in flight at once (0: fetch on fault only).</param>
 /// <param name="PushAfterIdleTicks">The background push starts once no fault came for this many ticks (CRIU's POLL_TIMEOUT).</param>
-public sealed record LazyPagesSetup(IActorRef DaemonCpu, int DaemonPid, int PushWindow, int PushAfterIdleTicks);
+/// <param name="ForgetWake">A seeded bug for the checks: copy with UFFDIO_COPY_MODE_DONTWAKE and never wake (a lost wake-up).</param>
+public sealed record LazyPagesSetup(IActorRef DaemonCpu, int DaemonPid, int PushWindow, int PushAfterIdleTicks, bool ForgetWake = false);
 
 /// <summary>
 /// <c>criu lazy-pages</c>, a task on the destination holding the restored process's userfaultfd (the
@@ -49,6 +50,7 @@ public sealed class LazyPagesDaemon : ReceiveActor
     private readonly MigrationReport _report;
     private readonly int _window;
     private readonly int _pushAfterIdle;
+    private readonly bool _forgetWake;
 
     /// <summary>The tick of the last fault read (the start of the idle wait before the push).</summary>
     private long _lastFaultTick;
@@ -70,8 +72,9 @@ public sealed class LazyPagesDaemon : ReceiveActor
     private int _fd = -1;
 
 
-    public LazyPagesDaemon(IActorRef cpu, int pid, IReadOnlyList<ulong> lazy, IActorRef source, IActorRef backLink, MigrationReport report, int pushWindow, int pushAfterIdleTicks)
+    public LazyPagesDaemon(IActorRef cpu, int pid, IReadOnlyList<ulong> lazy, IActorRef source, IActorRef backLink, MigrationReport report, int pushWindow, int pushAfterIdleTicks, bool forgetWake = false)
     {
+        _forgetWake = forgetWake;
         ArgumentNullException.ThrowIfNull(lazy);
         ArgumentOutOfRangeException.ThrowIfNegative(pushWindow);
         ArgumentOutOfRangeException.ThrowIfNegative(pushAfterIdleTicks);
@@ -187,7 +190,8 @@ public sealed class LazyPagesDaemon : ReceiveActor
         }
         else
         {
-            long ret = (await Request(new UffdioCopyCall(_fd, new VirtAddr(page), PageGeometry.PageSize, 0, 0, contents))).Ret;
+            int mode = _forgetWake ? UffdApi.CopyModeDontwake : 0;
+            long ret = (await Request(new UffdioCopyCall(_fd, new VirtAddr(page), PageGeometry.PageSize, 0, mode, contents))).Ret;
             if (ret == Syscalls.Err(Errno.EEXIST))
             {
                 _report.CopiesExisting++;

@@ -38,11 +38,17 @@ public sealed class PostCopyScenario : CriuScenarioBase
     /// <summary>Ticks without a fault before the background push starts.</summary>
     public int PushAfterIdleTicks { get; init; } = 8;
 
+    /// <summary>A seeded bug: the lazy-pages daemon copies with DONTWAKE and never wakes the faulting task.</summary>
+    public bool ForgetWake { get; init; }
+
     public MigrationReport Report { get; private set; } = new();
 
     public int SourcePid { get; private set; }
 
     public int DestinationPid { get; private set; }
+
+    /// <summary>The destination machine (null before setup).</summary>
+    public Machine? Destination => Machines.Count > 1 ? Machines[1] : null;
 
     /// <summary>The workload the destination resumes.</summary>
     public MutatorSpec Resumed => MigrationScenario.Workload with { FirstWrite = MigrationScenario.Workload.Pages, Writes = ResumedWrites, MapFirst = false };
@@ -95,7 +101,7 @@ public sealed class PostCopyScenario : CriuScenarioBase
         IActorRef linkBack = system.ActorOf(Props.Create(() => new NetworkLink(bandwidth, latency)), "link-back");
         MigrationReport report = Report;
         MutatorSpec? resume = ResumedWrites > 0 ? Resumed : null;
-        var lazy = new LazyPagesSetup(destination.Cpus[1], daemon, PushWindow, PushAfterIdleTicks);
+        var lazy = new LazyPagesSetup(destination.Cpus[1], daemon, PushWindow, PushAfterIdleTicks, ForgetWake);
         int restored = DestinationPid;
         IActorRef pageServer = system.ActorOf(
             Props.Create(() => new PageServer(destination.Cpus[0], restored, store, linkBack, report, resume, lazy)), "page-server");
