@@ -69,6 +69,31 @@ public sealed class PostCopyTests
         Assert.True(report.Violation.Kind is SpecMonitors.LivenessKind or "deadlock", $"{report.Violation.Kind}: {report.Violation.Message}");
     }
 
+    /// <summary>
+    /// A daemon that asks again for a page being pushed when a task faults on it gets the page twice: the
+    /// second UFFDIO_COPY answers -EEXIST and is followed by UFFDIO_WAKE, so the memory is still right and
+    /// no task is left waiting, but the page-once check reports the duplicate requests.
+    /// </summary>
+    [Fact]
+    public void A_page_sent_twice_is_an_eexist_copy_handled_and_the_page_once_check_reports_it()
+    {
+        Violation? found = null;
+        PostCopyScenario? scenario = null;
+        for (ulong seed = 1; seed <= 10 && found is null; seed++)
+        {
+            scenario = new PostCopyScenario { AskEveryFault = true, BandwidthPagesPerTick = 2, LatencyTicks = 4 };
+            found = ScenarioRunner.Run(() => scenario, new RunOptions { Seed = seed }).Violation;
+        }
+
+        Assert.NotNull(found);
+        Assert.True(found.Kind == "migration-pages", $"{found.Kind}: {found.Message}");
+        MigrationReport r = scenario!.Report;
+        Assert.True(r.DuplicateRequests > 0 && r.CopiesExisting == r.DuplicateRequests, $"{r.DuplicateRequests} duplicates, {r.CopiesExisting} -EEXIST copies");
+        Assert.Equal(r.LazyPages, r.PagesOnDemand + r.PagesPushed);
+        Assert.Null(scenario.Expected()!.Difference(MemorySnapshot.Of(scenario.Destination!.State, scenario.DestinationPid)!));
+        Assert.Empty(scenario.Destination.State.Extension<UffdState>().Blocked);
+    }
+
     [Fact]
     public void The_freeze_is_shorter_than_pre_copys_on_the_same_workload()
     {

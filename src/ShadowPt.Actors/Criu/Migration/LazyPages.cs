@@ -19,7 +19,11 @@ public sealed record LazyPoll;
 /// <param name="PushWindow">Most background requests in flight at once (0: fetch on fault only).</param>
 /// <param name="PushAfterIdleTicks">The background push starts once no fault came for this many ticks (CRIU's POLL_TIMEOUT).</param>
 /// <param name="ForgetWake">A seeded bug for the checks: copy with UFFDIO_COPY_MODE_DONTWAKE and never wake (a lost wake-up).</param>
-public sealed record LazyPagesSetup(IActorRef DaemonCpu, int DaemonPid, int PushWindow, int PushAfterIdleTicks, bool ForgetWake = false);
+/// <param name="AskEveryFault">
+/// A daemon that does not remember the requests in flight: a fault on a page being pushed asks for it
+/// again, the page comes twice and the second UFFDIO_COPY finds it there (-EEXIST, then UFFDIO_WAKE).
+/// </param>
+public sealed record LazyPagesSetup(IActorRef DaemonCpu, int DaemonPid, int PushWindow, int PushAfterIdleTicks, bool ForgetWake = false, bool AskEveryFault = false);
 
 /// <summary>
 /// <c>criu lazy-pages</c>, a task on the destination holding the restored process's userfaultfd (the
@@ -51,6 +55,10 @@ public sealed class LazyPagesDaemon : ReceiveActor
     private readonly int _window;
     private readonly int _pushAfterIdle;
     private readonly bool _forgetWake;
+    private readonly bool _askEveryFault;
+
+    /// <summary>Requests sent whose page has not arrived yet.</summary>
+    private int _outstanding;
 
     /// <summary>The tick of the last fault read (the start of the idle wait before the push).</summary>
     private long _lastFaultTick;
@@ -72,9 +80,10 @@ public sealed class LazyPagesDaemon : ReceiveActor
     private int _fd = -1;
 
 
-    public LazyPagesDaemon(IActorRef cpu, int pid, IReadOnlyList<ulong> lazy, IActorRef source, IActorRef backLink, MigrationReport report, int pushWindow, int pushAfterIdleTicks, bool forgetWake = false)
+    public LazyPagesDaemon(IActorRef cpu, int pid, IReadOnlyList<ulong> lazy, IActorRef source, IActorRef backLink, MigrationReport report, int pushWindow, int pushAfterIdleTicks, bool forgetWake = false, bool askEveryFault = false)
     {
         _forgetWake = forgetWake;
+        _askEveryFault = askEveryFault;
         ArgumentNullException.ThrowIfNull(lazy);
         ArgumentOutOfRangeException.ThrowIfNegative(pushWindow);
         ArgumentOutOfRangeException.ThrowIfNegative(pushAfterIdleTicks);
@@ -147,7 +156,7 @@ public sealed class LazyPagesDaemon : ReceiveActor
 
     private async ActorTask Fault(ulong page)
     {
-        if (_arrived.Contains(page) || _requested.ContainsKey(page))
+        if (_arrived.Contains(page) || (_requested.ContainsKey(page) && !_askEveryFault))
         {
             return; // installed (the copy woke the task) or on its way (its copy will)
         }
@@ -173,12 +182,14 @@ public sealed class LazyPagesDaemon : ReceiveActor
     private async ActorTask Arrive(PageData data)
     {
         ulong page = data.Address;
-        Bug.On(!_requested.TryGetValue(page, out bool demand) || !_arrived.Add(page), $"lazy-pages: page 0x{page:x} arrived unasked or twice");
-        if (demand)
+        Bug.On(!_requested.TryGetValue(page, out bool demand) || _outstanding <= 0, $"lazy-pages: page 0x{page:x} arrived unasked");
+        _outstanding--;
+        bool first = _arrived.Add(page);
+        if (first && demand)
         {
             _report.PagesOnDemand++;
         }
-        else
+        else if (first)
         {
             _report.PagesPushed++;
             _pushing--;
@@ -203,7 +214,7 @@ public sealed class LazyPagesDaemon : ReceiveActor
             }
         }
 
-        if (_arrived.Count == _lazy.Count)
+        if (first && _arrived.Count == _lazy.Count)
         {
             _report.CompleteTick = Context.Now.Value;
         }
@@ -227,14 +238,15 @@ public sealed class LazyPagesDaemon : ReceiveActor
 
     private void Ask(ulong page, bool demand)
     {
-        _requested.Add(page, demand);
+        _requested.TryAdd(page, demand);
+        _outstanding++;
         _backLink.Tell(new LinkSend(new PageRequest(page, Self), 0, _source), Self);
     }
 
-    /// <summary>Every page in: close the descriptor by exiting (criu lazy-pages ends); true then.</summary>
+    /// <summary>Every page in and no request outstanding: close the descriptor by exiting (criu lazy-pages ends); true then.</summary>
     private async ActorTask<bool> Finish()
     {
-        if (_arrived.Count < _lazy.Count)
+        if (_arrived.Count < _lazy.Count || _outstanding > 0)
         {
             return false;
         }

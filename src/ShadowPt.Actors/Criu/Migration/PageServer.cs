@@ -98,7 +98,7 @@ public sealed class PageServer : ReceiveActor
             IActorRef backLink = _backLink;
             MigrationReport report = _report;
             IActorRef daemon = Context.ActorOf(
-                Props.Create(() => new LazyPagesDaemon(setup.DaemonCpu, setup.DaemonPid, pages, source, backLink, report, setup.PushWindow, setup.PushAfterIdleTicks, setup.ForgetWake)), "lazy-pages");
+                Props.Create(() => new LazyPagesDaemon(setup.DaemonCpu, setup.DaemonPid, pages, source, backLink, report, setup.PushWindow, setup.PushAfterIdleTicks, setup.ForgetWake, setup.AskEveryFault)), "lazy-pages");
             daemon.Tell(Actors.ProcessActor.Start.Instance, Self);
         }
 

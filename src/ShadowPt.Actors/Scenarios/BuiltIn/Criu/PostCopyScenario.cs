@@ -41,6 +41,9 @@ public sealed class PostCopyScenario : CriuScenarioBase
     /// <summary>A seeded bug: the lazy-pages daemon copies with DONTWAKE and never wakes the faulting task.</summary>
     public bool ForgetWake { get; init; }
 
+    /// <summary>A daemon that asks again for a page in flight when a task faults on it (pages come twice, -EEXIST).</summary>
+    public bool AskEveryFault { get; init; }
+
     public MigrationReport Report { get; private set; } = new();
 
     public int SourcePid { get; private set; }
@@ -101,7 +104,7 @@ public sealed class PostCopyScenario : CriuScenarioBase
         IActorRef linkBack = system.ActorOf(Props.Create(() => new NetworkLink(bandwidth, latency)), "link-back");
         MigrationReport report = Report;
         MutatorSpec? resume = ResumedWrites > 0 ? Resumed : null;
-        var lazy = new LazyPagesSetup(destination.Cpus[1], daemon, PushWindow, PushAfterIdleTicks, ForgetWake);
+        var lazy = new LazyPagesSetup(destination.Cpus[1], daemon, PushWindow, PushAfterIdleTicks, ForgetWake, AskEveryFault);
         int restored = DestinationPid;
         IActorRef pageServer = system.ActorOf(
             Props.Create(() => new PageServer(destination.Cpus[0], restored, store, linkBack, report, resume, lazy)), "page-server");
