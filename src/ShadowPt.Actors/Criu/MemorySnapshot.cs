@@ -60,6 +60,36 @@ public sealed class MemorySnapshot
         return s.FindTask(pid) is { Mm: MmStruct mm } ? Take(s, mm) : null;
     }
 
+    /// <summary>This snapshot with one-byte stores applied in order (what a workload that went on writing leaves).</summary>
+    public MemorySnapshot WithWrites(IEnumerable<(ulong Address, byte Value)> writes)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        var pages = new SortedDictionary<ulong, byte[]>();
+        foreach ((ulong address, byte[] contents) in Pages)
+        {
+            pages.Add(address, (byte[])contents.Clone());
+        }
+
+        foreach ((ulong address, byte value) in writes)
+        {
+            ulong page = address & ~(PageGeometry.PageSize - 1);
+            if (!pages.TryGetValue(page, out byte[]? contents))
+            {
+                contents = new byte[PageGeometry.PageSize];
+                pages.Add(page, contents);
+            }
+
+            contents[(int)(address - page)] = value;
+        }
+
+        foreach (ulong zero in pages.Where(p => !p.Value.AsSpan().ContainsAnyExcept((byte)0)).Select(p => p.Key).ToList())
+        {
+            pages.Remove(zero);
+        }
+
+        return new MemorySnapshot(Vmas, pages);
+    }
+
     /// <summary>Null when equal, else the first difference in one line.</summary>
     public string? Difference(MemorySnapshot other)
     {

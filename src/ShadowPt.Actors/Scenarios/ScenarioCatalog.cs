@@ -29,6 +29,7 @@ public static class ScenarioCatalog
         (UserfaultfdScenario.Name, UserfaultfdScenario.Create),
         (BuiltIn.Criu.CheckpointScenario.DefaultName, () => new BuiltIn.Criu.CheckpointScenario()),
         (BuiltIn.Criu.MigrationScenario.DefaultName, () => new BuiltIn.Criu.MigrationScenario()),
+        (BuiltIn.Criu.PostCopyScenario.DefaultName, () => new BuiltIn.Criu.PostCopyScenario()),
         (WriteTrackingScenario.BuiltInName, WriteTrackingScenario.Create),
     ];
 

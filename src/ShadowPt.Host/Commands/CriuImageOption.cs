@@ -21,7 +21,7 @@ internal static class CriuImageOption
 
         if (factory() is not CriuScenarioBase)
         {
-            throw new UsageException("--image-dir applies only to the checkpoint and migrate-precopy scenarios");
+            throw new UsageException("--image-dir applies only to the checkpoint, migrate-precopy and migrate-postcopy scenarios");
         }
 
         try

@@ -55,7 +55,7 @@ internal static class RunCommand
         var traces = new TraceOutputs();
         var imageDir = new Option<string?>("--image-dir")
         {
-            Description = "checkpoint and migrate-precopy: write the checkpoint images (inventory, mm, pagemap, pages files per dump) to this directory and restore from there (default: in memory).",
+            Description = "checkpoint, migrate-precopy and migrate-postcopy: write the checkpoint images (inventory, mm, pagemap, pages files per dump) to this directory and restore from there (default: in memory).",
             HelpName = "DIR",
         };
 

@@ -24,11 +24,21 @@ public sealed class CriuRunCommandTests
     }
 
     [Fact]
+    public void Run_migrate_postcopy_prints_the_freeze_time_and_the_pages_on_demand_and_pushed()
+    {
+        var (exit, output, _) = CliRunner.Run("run", "migrate-postcopy");
+        Assert.Equal(0, exit);
+        Assert.Contains("migration (post-copy): pages sent at freeze: 0; after the resume: 64; total: 64", output, StringComparison.Ordinal);
+        Assert.Contains("fetched on demand: ", output, StringComparison.Ordinal);
+        Assert.Contains("destination memory at the end equal to the source at freeze", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_image_dir_for_another_scenario_or_on_a_file_is_bad_input()
     {
         var (exit, _, err) = CliRunner.Run("run", "pingpong", "--image-dir", Path.GetTempPath());
         Assert.Equal(2, exit);
-        Assert.Contains("--image-dir applies only to the checkpoint and migrate-precopy scenarios", err, StringComparison.Ordinal);
+        Assert.Contains("--image-dir applies only to the checkpoint, migrate-precopy and migrate-postcopy scenarios", err, StringComparison.Ordinal);
         using var dir = new TempDir();
         File.WriteAllText(dir.File("f"), "x");
         (exit, _, err) = CliRunner.Run("run", "checkpoint", "--image-dir", dir.File("f"));

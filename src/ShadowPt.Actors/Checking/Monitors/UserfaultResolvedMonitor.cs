@@ -17,8 +17,8 @@ public sealed class UserfaultResolvedMonitor : SpecMonitor
     /// <summary>Most copied pages remembered.</summary>
     private const int CopiesMax = 4096;
 
-    /// <summary>Copied pages not written since: page → the copy's fill byte.</summary>
-    private readonly Dictionary<ulong, byte> _copied = new();
+    /// <summary>Copied pages not written since: page → the copy's fill byte, or the page's contents when the copy carried them.</summary>
+    private readonly Dictionary<ulong, (byte Fill, byte[]? Contents)> _copied = new();
 
     /// <summary>The blocked tasks at the last quiescent point, for the report.</summary>
     private string _blocked = string.Empty;
@@ -54,7 +54,8 @@ public sealed class UserfaultResolvedMonitor : SpecMonitor
             case UffdioCopyCall copy when e.Ret == 0 && _copied.Count < CopiesMax:
                 for (ulong page = copy.Dst.Value; page < copy.Dst.Value + copy.Length; page += PageGeometry.PageSize)
                 {
-                    _copied[page] = copy.Fill;
+                    int at = (int)(page - copy.Dst.Value);
+                    _copied[page] = (copy.Fill, copy.Contents?[at..(at + (int)PageGeometry.PageSize)]);
                 }
 
                 break;
@@ -67,7 +68,7 @@ public sealed class UserfaultResolvedMonitor : SpecMonitor
     private void OnAccess(UserAccessed e)
     {
         ulong page = e.Address.PageAlignDown().Value;
-        if (e.Segv || e.Killed || !_copied.TryGetValue(page, out byte fill))
+        if (e.Segv || e.Killed || !_copied.TryGetValue(page, out (byte Fill, byte[]? Contents) copied))
         {
             return;
         }
@@ -78,7 +79,8 @@ public sealed class UserfaultResolvedMonitor : SpecMonitor
             return;
         }
 
-        byte expected = UffdioCopyCall.SourceByte(fill, (int)e.Address.OffsetInPage);
+        int offset = (int)e.Address.OffsetInPage;
+        byte expected = copied.Contents is byte[] contents ? contents[offset] : UffdioCopyCall.SourceByte(copied.Fill, offset);
         Assert((byte)e.Value == expected, string.Create(
             CultureInfo.InvariantCulture,
             $"pid {e.Pid} read 0x{(byte)e.Value:x2} at {e.Address} after UFFDIO_COPY of a buffer holding 0x{expected:x2} there"));

@@ -66,6 +66,32 @@ public sealed class CriuSession(IActorContext context, IActorRef cpu, int criuPi
         return (image, collected.Snapshot);
     }
 
+    /// <summary>
+    /// A post-copy dump (<c>criu dump --lazy-pages</c>): the frozen task's layout and a snapshot, no page
+    /// contents; the pages present or swapped are returned as the lazy ones, to be read one by one when the
+    /// destination asks. Null when the target is gone.
+    /// </summary>
+    public async ActorTask<(CheckpointImage Image, MemorySnapshot? Snapshot, IReadOnlyList<ulong> Lazy)?> DumpLayout(string name)
+    {
+        var collectedBuffer = new UserBuffer<Collected>();
+        await Call(new CriuCollectCall(targetPid, Clear: false, Snapshot: true, collectedBuffer));
+        if (collectedBuffer.Value is not Collected collected)
+        {
+            return null;
+        }
+
+        var image = new CheckpointImage(name, null, targetPid, "target", true, collected.Vmas, [], []);
+        return (image, collected.Snapshot, collected.Pages.Select(p => p.Address).ToList());
+    }
+
+    /// <summary>Reads one page of the (frozen) target: process_vm_readv, as criu's page server does for a lazy-pages request; null when it is gone.</summary>
+    public async ActorTask<byte[]?> ReadPage(ulong address)
+    {
+        var buffer = new UserBuffer<byte[]?[]>();
+        await Call(new CriuReadPagesCall(targetPid, [address], buffer));
+        return buffer.Value is { Length: 1 } read ? read[0] : null;
+    }
+
     /// <summary>The number of soft-dirty pages now, without clearing (pagemap only).</summary>
     public async ActorTask<int> CountDirty()
     {

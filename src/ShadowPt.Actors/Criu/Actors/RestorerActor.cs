@@ -20,8 +20,12 @@ public sealed class RestorerActor : ReceiveActor
     private readonly int _pid;
     private readonly RestorePlan _plan;
 
-    public RestorerActor(IActorRef cpu, int pid, RestorePlan plan)
+    /// <summary>Post-copy: the lazy-pages tasks to hand the userfaultfd to; null restores every page.</summary>
+    private readonly IReadOnlyList<int>? _lazyPids;
+
+    public RestorerActor(IActorRef cpu, int pid, RestorePlan plan, IReadOnlyList<int>? lazyPids = null)
     {
+        _lazyPids = lazyPids;
         ArgumentNullException.ThrowIfNull(plan);
         _cpu = cpu;
         _pid = pid;
@@ -54,6 +58,11 @@ public sealed class RestorerActor : ReceiveActor
             }
         }
 
+        if (_lazyPids is not null && await RegisterLazy(_lazyPids) is string failed)
+        {
+            return failed;
+        }
+
         foreach ((ulong address, byte[] contents) in _plan.Pages)
         {
             ret = (await Request(new SyscallOp(new CriuRestorePageCall(address, contents)))).Ret;
@@ -69,6 +78,39 @@ public sealed class RestorerActor : ReceiveActor
             if (ret != 0)
             {
                 return $"mprotect of {vma} failed: {ret}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Post-copy (criu/pie/restorer.c, restore_vma with lazy pages): open a userfaultfd in the restored
+    /// process, register each private anonymous VMA MISSING, and send the descriptor to each lazy-pages task.
+    /// </summary>
+    private async ActorTask<string?> RegisterLazy(IReadOnlyList<int> pids)
+    {
+        long fd = (await Request(new SyscallOp(new UserfaultfdCall(UffdFeatures.None)))).Ret;
+        if (fd <= 0)
+        {
+            return $"userfaultfd failed: {fd}";
+        }
+
+        foreach (ImageVma vma in _plan.Vmas.Where(v => v.Anonymous && !v.Shared))
+        {
+            long ret = (await Request(new SyscallOp(new UffdioRegisterCall((int)fd, new VirtAddr(vma.Start), vma.End - vma.Start, UffdRegisterMode.Missing)))).Ret;
+            if (ret != 0)
+            {
+                return $"UFFDIO_REGISTER of {vma} failed: {ret}";
+            }
+        }
+
+        foreach (int pid in pids)
+        {
+            long ret = (await Request(new SyscallOp(new UffdSendFdCall((int)fd, pid)))).Ret;
+            if (ret != 0)
+            {
+                return $"sending the userfaultfd to pid {pid} failed: {ret}";
             }
         }
 

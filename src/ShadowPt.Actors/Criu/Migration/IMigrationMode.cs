@@ -4,7 +4,7 @@ namespace ShadowPt.Criu;
 
 /// <summary>
 /// How a live migration moves a process: pre-copy (<see cref="PreCopyMigration"/>: copy while it runs,
-/// then freeze and copy the rest) or, later, post-copy (freeze, send the layout, resume on the
+/// then freeze and copy the rest) or post-copy (<see cref="PostCopyMigration"/> (freeze, send the layout, resume on the
 /// destination at once and fetch each missing page from the source when the destination faults on it,
 /// through userfaultfd). A mode drives the source side through <see cref="IMigrationSource"/>.
 /// </summary>
@@ -32,6 +32,13 @@ public interface IMigrationSource
     /// frozen and makes the destination restore and resume. Returns the pages sent, or -1 when the target is gone.
     /// </summary>
     ActorTask<int> DumpAndSend(int index, bool final);
+
+    /// <summary>
+    /// Post-copy: dumps the frozen target's layout as image <paramref name="index"/> (no contents, the pages
+    /// listed as lazy) and sends it; the destination restores the layout, resumes, and fetches the pages
+    /// from this source on fault. Returns the number of lazy pages, or -1 when the target is gone.
+    /// </summary>
+    ActorTask<int> DumpLayoutAndSend(int index);
 
     /// <summary>Freezes the target; false when it cannot be frozen.</summary>
     ActorTask<bool> Freeze();

@@ -10,9 +10,9 @@ namespace ShadowPt.Criu;
 /// its workload there. The resume tick ends the freeze window.
 /// </summary>
 /// <remarks>
-/// Post-copy goes here: on a final image without pages, restore the layout only, register its ranges
-/// with userfaultfd (MISSING), resume at once, and answer each fault by asking the source for the page
-/// over the link (UFFDIO_COPY), the source's remaining pages pushed in the background.
+/// Post-copy: a final image that lists lazy pages is restored layout only (the restorer maps the VMAs,
+/// registers them with userfaultfd MISSING and hands the descriptor to the lazy-pages tasks); the process
+/// resumes at once and <see cref="LazyPagesDaemon"/> answers each fault with the page it asks the source for.
 /// </remarks>
 public sealed class PageServer : ReceiveActor
 {
@@ -22,14 +22,19 @@ public sealed class PageServer : ReceiveActor
     private readonly IActorRef _backLink;
     private readonly MigrationReport _report;
     private readonly MutatorSpec? _resume;
+    private readonly LazyPagesSetup? _lazy;
+
+    /// <summary>Post-copy: the pages to fetch and the source to fetch them from (null for pre-copy).</summary>
+    private ImageTransfer? _lazyTransfer;
 
     /// <summary>Where the final image's acknowledgement goes once the process resumed.</summary>
     private IActorRef? _finalReplyTo;
 
     private string? _finalName;
 
-    public PageServer(IActorRef restoreCpu, int restoredPid, ImageStore store, IActorRef backLink, MigrationReport report, MutatorSpec? resume)
+    public PageServer(IActorRef restoreCpu, int restoredPid, ImageStore store, IActorRef backLink, MigrationReport report, MutatorSpec? resume, LazyPagesSetup? lazy = null)
     {
+        _lazy = lazy;
         _restoreCpu = restoreCpu;
         _restoredPid = restoredPid;
         _store = store;
@@ -64,7 +69,21 @@ public sealed class PageServer : ReceiveActor
             return;
         }
 
-        IActorRef restorer = Context.ActorOf(Props.Create(() => new RestorerActor(_restoreCpu, _restoredPid, plan)), "restorer");
+        int[]? lazyPids = null;
+        if (transfer.LazyPages is not null)
+        {
+            if (_lazy is null || transfer.Source is null)
+            {
+                _report.Error = "page server: a post-copy image but no lazy-pages setup";
+                _backLink.Tell(new LinkSend(new ImageAck(image.Name), 0, Sender), Self);
+                return;
+            }
+
+            _lazyTransfer = transfer;
+            lazyPids = [_lazy.DaemonPid];
+        }
+
+        IActorRef restorer = Context.ActorOf(Props.Create(() => new RestorerActor(_restoreCpu, _restoredPid, plan, lazyPids)), "restorer");
         restorer.Tell(Actors.ProcessActor.Start.Instance, Self);
     }
 
@@ -74,6 +93,15 @@ public sealed class PageServer : ReceiveActor
         _report.DestinationAtResume = done.Snapshot;
         _report.DestinationPid = done.Pid;
         _report.Error ??= done.Error;
+        if (done.Error is null && _lazyTransfer is { LazyPages: { } pages, Source: { } source } && _lazy is { } setup)
+        {
+            IActorRef backLink = _backLink;
+            MigrationReport report = _report;
+            IActorRef daemon = Context.ActorOf(
+                Props.Create(() => new LazyPagesDaemon(setup.DaemonCpu, setup.DaemonPid, pages, source, backLink, report, setup.PushWindow, setup.PushAfterIdleTicks, setup.ForgetWake, setup.AskEveryFault)), "lazy-pages");
+            daemon.Tell(Actors.ProcessActor.Start.Instance, Self);
+        }
+
         if (done.Error is null && _resume is not null)
         {
             int pid = _restoredPid;

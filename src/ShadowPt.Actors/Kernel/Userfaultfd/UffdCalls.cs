@@ -31,12 +31,37 @@ public sealed record UffdReadCall(int Fd) : Syscall
 }
 
 /// <summary>
-/// ioctl(fd, UFFDIO_COPY, {dst, src, len, mode}). The source buffer is given by value: byte i of each
-/// page is <c>Fill + i</c> (mod 256), as the monitor prepared it (docs/fidelity.md).
+/// ioctl(fd, UFFDIO_COPY, {dst, src, len, mode}). The source buffer is given by value: either
+/// <see cref="Contents"/>, the <see cref="Length"/> bytes the monitor read into its buffer (post-copy
+/// migration copies the page it fetched), or, when that is null, a pattern: byte i of each page is
+/// <c>Fill + i</c> (mod 256), as the monitor prepared it (docs/fidelity.md). A contents buffer whose
+/// length is not <see cref="Length"/> is -EFAULT (copy_from_user ran off the buffer).
 /// </summary>
-public sealed record UffdioCopyCall(int Fd, VirtAddr Dst, ulong Length, byte Fill, int Mode) : Syscall
+public sealed record UffdioCopyCall(int Fd, VirtAddr Dst, ulong Length, byte Fill, int Mode, byte[]? Contents = null) : Syscall
 {
     public override string Name => "ioctl(UFFDIO_COPY)";
+
+    /// <summary>
+    /// The record's text without the buffer: with no <see cref="Contents"/> exactly the text the record had
+    /// before it could carry one (trace hashes hash it), with contents a short fingerprint of them.
+    /// </summary>
+    public override string ToString()
+    {
+        string text = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"UffdioCopyCall {{ Fd = {Fd}, Dst = {Dst}, Length = {Length}, Fill = {Fill}, Mode = {Mode}");
+        return Contents is null ? text + " }" : text + string.Create(System.Globalization.CultureInfo.InvariantCulture, $", Contents = {ContentsFingerprint(Contents):x16} }}");
+    }
+
+    /// <summary>FNV-1a of a contents buffer, for the record's text.</summary>
+    private static ulong ContentsFingerprint(byte[] contents)
+    {
+        ulong hash = 14695981039346656037UL;
+        foreach (byte b in contents)
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+
+        return hash;
+    }
 
     /// <summary>The byte at <paramref name="offset"/> of every page the copy writes.</summary>
     public static byte SourceByte(byte fill, int offset) => unchecked((byte)(fill + offset));

@@ -21,7 +21,7 @@ public static partial class UffdSyscalls
     }
 
     /// <summary>The ioctl around mfill_atomic: checks, the fill, the wake-up unless DONTWAKE, the partial-fill rule.</summary>
-    private static async ActorTask<long> MfillIoctl(KernelContext k, int fd, VirtAddr dst, ulong length, int mode, FillMode fill, byte pattern)
+    private static async ActorTask<long> MfillIoctl(KernelContext k, int fd, VirtAddr dst, ulong length, int mode, FillMode fill, byte pattern, byte[]? contents = null)
     {
         int pid = k.CurrentPid;
         (UserfaultfdCtx? ctx, Errno error) = await k.Mem("userfaultfd_ioctl", s =>
@@ -38,13 +38,17 @@ public static partial class UffdSyscalls
         {
             ret = Err(Errno.EINVAL);
         }
+        else if (contents is not null && (ulong)contents.Length != length)
+        {
+            ret = Err(Errno.EFAULT); // copy_from_user ran off the source buffer
+        }
         else if (!await k.Mem("mmget_not_zero", s => MmgetNotZero(s, ctx.Mm)))
         {
             ret = Err(Errno.ESRCH);
         }
         else
         {
-            ret = await MfillAtomic(k, ctx, dst, length, fill, pattern);
+            ret = await MfillAtomic(k, ctx, dst, length, fill, pattern, contents);
             if (ret > 0)
             {
                 if ((mode & UffdApi.CopyModeDontwake) == 0)
@@ -72,7 +76,7 @@ public static partial class UffdSyscalls
     }
 
     /// <summary>mfill_atomic: under the target's mmap_lock for read, fill page after page; bytes filled, or -errno when none was.</summary>
-    private static async ActorTask<long> MfillAtomic(KernelContext k, UserfaultfdCtx ctx, VirtAddr dst, ulong length, FillMode fill, byte pattern)
+    private static async ActorTask<long> MfillAtomic(KernelContext k, UserfaultfdCtx ctx, VirtAddr dst, ulong length, FillMode fill, byte pattern, byte[]? contents)
     {
         MmId mm = ctx.Mm;
         var range = new AddrRange(dst, dst + length);
@@ -88,7 +92,9 @@ public static partial class UffdSyscalls
         long err = 0;
         for (VirtAddr page = dst; page < range.End; page += PageGeometry.PageSize)
         {
-            err = await MfillAtomicPte(k, mm, vma, page, fill, pattern);
+            int offset = (int)(page.Value - dst.Value);
+            byte[]? source = contents?[offset..(offset + (int)PageGeometry.PageSize)];
+            err = await MfillAtomicPte(k, mm, vma, page, fill, pattern, source);
             if (err < 0)
             {
                 break;
@@ -142,12 +148,12 @@ public static partial class UffdSyscalls
     /// zero page, or the shmem page-cache page), then under the PTE lock install it if the PTE is still
     /// none (mfill_atomic_install_pte), else -EEXIST. Caller holds the target's mmap_lock for read.
     /// </summary>
-    private static async ActorTask<long> MfillAtomicPte(KernelContext k, MmId mm, VmArea vma, VirtAddr page, FillMode fill, byte pattern)
+    private static async ActorTask<long> MfillAtomicPte(KernelContext k, MmId mm, VmArea vma, VirtAddr page, FillMode fill, byte pattern, byte[]? source)
     {
         k.MmapAssertLocked(mm, "mfill_atomic_pte");
         string who = k.Label("mfill_atomic_pte");
         bool shmem = vma.VmFile?.IsShmem == true;
-        (Pfn? prepared, Errno error) = await k.Mem("mfill_atomic_pte prepare", s => PreparePage(s, vma, page, fill, pattern, shmem, s.Who(who)));
+        (Pfn? prepared, Errno error) = await k.Mem("mfill_atomic_pte prepare", s => PreparePage(s, vma, page, fill, pattern, source, shmem, s.Who(who)));
         if (error != Errno.None)
         {
             return Err(error);
@@ -201,7 +207,7 @@ public static partial class UffdSyscalls
     }
 
     /// <summary>The page to install, with one reference for the mapping; null for the zero page.</summary>
-    private static (Pfn? Page, Errno Error) PreparePage(KernelState s, VmArea vma, VirtAddr page, FillMode fill, byte pattern, bool shmem, Provenance who)
+    private static (Pfn? Page, Errno Error) PreparePage(KernelState s, VmArea vma, VirtAddr page, FillMode fill, byte pattern, byte[]? source, bool shmem, Provenance who)
     {
         if (!shmem)
         {
@@ -213,7 +219,7 @@ public static partial class UffdSyscalls
             Pfn? fresh = s.Frames.AllocPage(FrameKind.Anon, who);
             if (fresh is Pfn pfn)
             {
-                WritePattern(s, pfn, pattern, who);
+                WriteSource(s, pfn, pattern, source, who);
             }
 
             return fresh is null ? (null, Errno.ENOMEM) : (fresh, Errno.None);
@@ -241,15 +247,21 @@ public static partial class UffdSyscalls
         (Pfn? created, _) = s.PageCache.FindOrRead(s.Frames, file, pgoff, who);
         if (created is Pfn c && fill == FillMode.Copy)
         {
-            WritePattern(s, c, pattern, who);
+            WriteSource(s, c, pattern, source, who);
         }
 
         return created is null ? (null, Errno.ENOMEM) : (created, Errno.None);
     }
 
-    /// <summary>copy_from_user of the monitor's source page: byte i is <c>pattern + i</c>.</summary>
-    private static void WritePattern(KernelState s, Pfn pfn, byte pattern, Provenance who)
+    /// <summary>copy_from_user of the monitor's source page: its contents when given, else byte i is <c>pattern + i</c>.</summary>
+    private static void WriteSource(KernelState s, Pfn pfn, byte pattern, byte[]? source, Provenance who)
     {
+        if (source is not null)
+        {
+            s.Frames.WriteBytes(pfn, 0, source, who);
+            return;
+        }
+
         Span<byte> contents = stackalloc byte[(int)PageGeometry.PageSize];
         for (int i = 0; i < contents.Length; i++)
         {

@@ -17,7 +17,8 @@ public static partial class UffdSyscalls
         Logged<UffdioRegisterCall>("UFFDIO_REGISTER", UffdioRegister);
         Logged<UffdioUnregisterCall>("UFFDIO_UNREGISTER", UffdioUnregister);
         ExtraSyscalls.Register<UffdReadCall>(UserfaultfdRead); // read() results are in each context's ReadLog
-        Logged<UffdioCopyCall>("UFFDIO_COPY", (k, c) => MfillIoctl(k, c.Fd, c.Dst, c.Length, c.Mode, FillMode.Copy, c.Fill));
+        ExtraSyscalls.Register<UffdReadNonblockCall>(UserfaultfdReadNonblock);
+        Logged<UffdioCopyCall>("UFFDIO_COPY", (k, c) => MfillIoctl(k, c.Fd, c.Dst, c.Length, c.Mode, FillMode.Copy, c.Fill, c.Contents));
         Logged<UffdioZeropageCall>("UFFDIO_ZEROPAGE", (k, c) => MfillIoctl(k, c.Fd, c.Start, c.Length, c.Mode, FillMode.Zeropage, 0));
         Logged<UffdioContinueCall>("UFFDIO_CONTINUE", (k, c) => MfillIoctl(k, c.Fd, c.Start, c.Length, c.Mode, FillMode.Continue, 0));
         Logged<UffdioWakeCall>("UFFDIO_WAKE", UffdioWake);
