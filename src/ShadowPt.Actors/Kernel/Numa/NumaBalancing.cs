@@ -97,28 +97,8 @@ public static class NumaBalancing
     /// PROT_NONE, the zero page and special mappings, and pages of a private mapping that another mapping
     /// shares (COW). Returns whether any PTE changed. Caller holds mmap_lock for read.
     /// </summary>
-    private static async ActorTask<bool> ChangeProtNuma(KernelContext k, MmId mm, AddrRange range)
-    {
-        PtePageId[] tables = await k.Mem("change_pmd_range (prot_numa)", s => Syscalls.PtePagesOf(s.Mm(mm).Pgd, range));
-        if (tables.Length == 0)
-        {
-            return false;
-        }
-
-        var notifier = new MmuNotifierRange(mm, range, MmuNotifierEvent.ProtectionVma);
-        await k.MmuNotifierInvalidateRangeStart(notifier);
-        bool changed = false;
-        foreach (PtePageId table in tables)
-        {
-            var ptl = new PtlRef(table);
-            await k.Lock(ptl, LockMode.Exclusive);
-            changed |= await k.Mem("change_pte_range (prot_numa)", s => ChangePteRangeNuma(s, mm, table, range));
-            k.Unlock(ptl, LockMode.Exclusive);
-        }
-
-        await k.MmuNotifierInvalidateRangeEnd(notifier);
-        return changed;
-    }
+    private static ActorTask<bool> ChangeProtNuma(KernelContext k, MmId mm, AddrRange range) =>
+        Syscalls.ChangeProtectionRange(k, mm, range, " (prot_numa)", (s, table) => ChangePteRangeNuma(s, mm, table, range));
 
     private static bool ChangePteRangeNuma(KernelState s, MmId mm, PtePageId table, AddrRange range)
     {

@@ -40,26 +40,36 @@ public static partial class Syscalls
     /// anonymous page only this mm maps may become writable at once (can_change_pte_writable), so the
     /// next write takes no fault. Returns whether any PTE changed. Caller holds mmap_lock for write.
     /// </summary>
-    private static async ActorTask<bool> ChangeProtection(KernelContext k, MmId mm, VmaFlagChange change)
+    private static ActorTask<bool> ChangeProtection(KernelContext k, MmId mm, VmaFlagChange change) =>
+        ChangeProtectionRange(k, mm, change.Range, "", (s, table) => ChangePteRange(s, mm, table, change));
+
+    /// <summary>
+    /// The walk change_protection shares between mprotect and NUMA balancing (MM_CP_PROT_NUMA): the PTE
+    /// tables over <paramref name="range"/>, inside one notifier range, each changed by
+    /// <paramref name="changePteRange"/> under its PTE lock. <paramref name="tag"/> follows the names of the
+    /// memory operations (" (prot_numa)" for the scanner). Returns whether any PTE changed. Caller holds mmap_lock.
+    /// </summary>
+    internal static async ActorTask<bool> ChangeProtectionRange(KernelContext k, MmId mm, AddrRange range, string tag, Func<KernelState, PtePageId, bool> changePteRange)
     {
-        var range = new MmuNotifierRange(mm, change.Range, MmuNotifierEvent.ProtectionVma);
-        PtePageId[] tables = await k.Mem("change_pmd_range", s => PtePagesOf(s.Mm(mm).Pgd, change.Range));
+        ArgumentNullException.ThrowIfNull(changePteRange);
+        var notifier = new MmuNotifierRange(mm, range, MmuNotifierEvent.ProtectionVma);
+        PtePageId[] tables = await k.Mem("change_pmd_range" + tag, s => PtePagesOf(s.Mm(mm).Pgd, range));
         if (tables.Length == 0)
         {
             return false;
         }
 
-        await k.MmuNotifierInvalidateRangeStart(range);
+        await k.MmuNotifierInvalidateRangeStart(notifier);
         bool changed = false;
         foreach (PtePageId table in tables)
         {
             var ptl = new PtlRef(table);
             await k.Lock(ptl, LockMode.Exclusive);
-            changed |= await k.Mem("change_pte_range", s => ChangePteRange(s, mm, table, change));
+            changed |= await k.Mem("change_pte_range" + tag, s => changePteRange(s, table));
             k.Unlock(ptl, LockMode.Exclusive);
         }
 
-        await k.MmuNotifierInvalidateRangeEnd(range);
+        await k.MmuNotifierInvalidateRangeEnd(notifier);
         return changed;
     }
 
