@@ -118,22 +118,9 @@ public static partial class UffdSyscalls
         }
 
         MmId mm = ctx.Mm;
-        if (!await k.Mem("mmget_not_zero", s => MmgetNotZero(s, mm)))
-        {
-            return Err(Errno.ESRCH);
-        }
-
-        var range = new AddrRange(call.Start, call.Start + call.Length);
-        await k.MmapWriteLock(mm);
-        error = await k.Mem("userfaultfd_register_range", s =>
-            UffdRegistration.Register(s.Mm(mm), s.Extension<UffdState>(), ctx, range.Start, range.End, UffdApi.VmFlagsOf(call.Mode)));
-        if (error == Errno.None)
-        {
-            await k.VmaHooks.VmaChanged(k, mm, range);
-        }
-
-        k.MmapWriteUnlock(mm);
-        return error == Errno.None ? 0 : Err(error);
+        VmFlags flags = UffdApi.VmFlagsOf(call.Mode);
+        return await ChangeRegistration(k, ctx, new AddrRange(call.Start, call.Start + call.Length), "userfaultfd_register_range", (s, range) =>
+            UffdRegistration.Register(s.Mm(mm), s.Extension<UffdState>(), ctx, range.Start, range.End, flags));
     }
 
     /// <summary>UFFDIO_UNREGISTER: clear the registration, then wake the faults waiting in the range.</summary>
@@ -152,14 +139,7 @@ public static partial class UffdSyscalls
         }
 
         MmId mm = ctx.Mm;
-        if (!await k.Mem("mmget_not_zero", s => MmgetNotZero(s, mm)))
-        {
-            return Err(Errno.ESRCH);
-        }
-
-        var range = new AddrRange(call.Start, call.Start + call.Length);
-        await k.MmapWriteLock(mm);
-        error = await k.Mem("userfaultfd_unregister", s =>
+        return await ChangeRegistration(k, ctx, new AddrRange(call.Start, call.Start + call.Length), "userfaultfd_unregister", (s, range) =>
         {
             Errno e = UffdRegistration.Unregister(s.Mm(mm), s.Extension<UffdState>(), range.Start, range.End);
             if (e == Errno.None)
@@ -169,6 +149,23 @@ public static partial class UffdSyscalls
 
             return e;
         });
+    }
+
+    /// <summary>
+    /// The part UFFDIO_REGISTER and UFFDIO_UNREGISTER share: mmget_not_zero on the context's mm, then
+    /// <paramref name="change"/> of the VMAs over <paramref name="range"/> under mmap_lock for write, and the
+    /// VMA hook when it succeeded. Returns the syscall's result.
+    /// </summary>
+    private static async ActorTask<long> ChangeRegistration(KernelContext k, UserfaultfdCtx ctx, AddrRange range, string what, Func<KernelState, AddrRange, Errno> change)
+    {
+        MmId mm = ctx.Mm;
+        if (!await k.Mem("mmget_not_zero", s => MmgetNotZero(s, mm)))
+        {
+            return Err(Errno.ESRCH);
+        }
+
+        await k.MmapWriteLock(mm);
+        Errno error = await k.Mem(what, s => change(s, range));
         if (error == Errno.None)
         {
             await k.VmaHooks.VmaChanged(k, mm, range);
