@@ -140,20 +140,7 @@ public sealed class ShadowPtScenario : Scenario, IMachineScenario
         UffdSyscalls.Install();
         Machine machine = Actors.Machine.Boot(system, _definition.Machine, new ShadowHooks());
         _machine = machine;
-        if (_definition.Checks.Contains("lockdep"))
-        {
-            machine.Events.Add(new Checking.LockdepObserver(system));
-        }
-
-        if (_definition.Checks.Contains("deadlock") && system.IsDeterministic)
-        {
-            Checking.DeadlockObserver.Attach(system, machine.Events, machine.State);
-        }
-
-        if (_definition.Checks.Contains(Checking.TlbCoherenceObserver.CheckName))
-        {
-            Checking.TlbCoherenceObserver.Attach(system, machine);
-        }
+        Checking.MachineCheckers.Attach(system, machine, _definition.Checks);
 
         foreach (FileDefinition f in _definition.Files)
         {

@@ -34,20 +34,7 @@ public abstract class CriuScenarioBase : Scenario, IMachineScenario
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(machine);
         Machines.Add(machine);
-        if (_checks.Contains("lockdep"))
-        {
-            machine.Events.Add(new LockdepObserver(system));
-        }
-
-        if (_checks.Contains("deadlock") && system.IsDeterministic)
-        {
-            DeadlockObserver.Attach(system, machine.Events, machine.State);
-        }
-
-        if (_checks.Contains(TlbCoherenceObserver.CheckName))
-        {
-            TlbCoherenceObserver.Attach(system, machine);
-        }
+        MachineCheckers.Attach(system, machine, _checks);
     }
 
     /// <summary>The resource checks of every machine, then the scenario's own end check.</summary>

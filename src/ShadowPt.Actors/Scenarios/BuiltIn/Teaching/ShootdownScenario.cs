@@ -48,20 +48,7 @@ public sealed class ShootdownScenario(string name, bool noWait) : Scenario, IMac
         var variants = new HashSet<string>(noWait ? [Kernel.Syscalls.FreeBeforeShootdownVariant] : [], StringComparer.Ordinal);
         Machine machine = Actors.Machine.Boot(system, new MachineConfig { Cpus = 2, Frames = 64, Variants = variants });
         Machine = machine;
-        if (_checks.Contains("lockdep"))
-        {
-            machine.Events.Add(new LockdepObserver(system));
-        }
-
-        if (_checks.Contains("deadlock") && system.IsDeterministic)
-        {
-            DeadlockObserver.Attach(system, machine.Events, machine.State);
-        }
-
-        if (_checks.Contains(TlbCoherenceObserver.CheckName))
-        {
-            TlbCoherenceObserver.Attach(system, machine);
-        }
+        MachineCheckers.Attach(system, machine, _checks);
 
         int unmapper = machine.CreateProcess("unmapper");
         TaskStruct leader = machine.State.Task(unmapper);
