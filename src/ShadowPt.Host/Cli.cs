@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using ShadowPt.Host.Commands;
 using ShadowPt.Runtime.Recording;
 
@@ -34,7 +35,7 @@ internal static class Cli
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            string command = parsed.CommandResult.Command == root ? "shadowpt" : "shadowpt " + parsed.CommandResult.Command.Name;
+            string command = CommandPath(parsed.CommandResult, root);
             string message = ParseErrors.Friendly(string.Join(' ', parsed.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
             stderr.WriteLine($"shadowpt: {message} (see '{command} --help')");
             return ExitCodes.BadInput;
@@ -60,5 +61,19 @@ internal static class Cli
             stderr.WriteLine(e.StackTrace);
             return ExitCodes.InternalError;
         }
+    }
+
+    /// <summary>"shadowpt bench explore" for a subcommand's result: every command from the root down.</summary>
+    private static string CommandPath(CommandResult result, Command root)
+    {
+        var names = new List<string>();
+        for (SymbolResult? r = result; r is CommandResult c && c.Command != root; r = c.Parent)
+        {
+            names.Add(c.Command.Name);
+        }
+
+        names.Add("shadowpt");
+        names.Reverse();
+        return string.Join(' ', names);
     }
 }

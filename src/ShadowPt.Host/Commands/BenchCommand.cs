@@ -52,10 +52,11 @@ internal static class BenchCommand
             return ExitCodes.Ok;
         });
         Command zoo = ZooBenchCommand.Create(stdout, stderr);
-        var command = new Command("bench", "Measure the simulator (figures are recorded in docs/benchmarks.md).") { runtime, model, dpor, zoo };
+        Command explore = ExploreBenchCommand.Create(stdout, stderr);
+        var command = new Command("bench", "Measure the simulator (figures are recorded in docs/benchmarks.md).") { runtime, model, dpor, zoo, explore };
         command.SetAction(_ =>
         {
-            stderr.WriteLine("shadowpt: bench needs a subject: runtime, model, dpor or zoo (see 'shadowpt bench --help')");
+            stderr.WriteLine("shadowpt: bench needs a subject: runtime, model, dpor, zoo or explore (see 'shadowpt bench --help')");
             return ExitCodes.BadInput;
         });
         return command;

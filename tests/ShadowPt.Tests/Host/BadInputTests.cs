@@ -10,7 +10,7 @@ namespace ShadowPt.Tests.Host;
 public sealed partial class BadInputTests : IDisposable
 {
     /// <summary>The commands and the subcommands of bench.</summary>
-    public static TheoryData<string> Commands => ["run", "replay", "scenarios", "bench", "bench runtime", "bench model", "bench dpor", "bench zoo", "conformance", "explore", "step", "merge", "lockgraph", "report", "explain", "stress"];
+    public static TheoryData<string> Commands => ["run", "replay", "scenarios", "bench", "bench runtime", "bench model", "bench dpor", "bench zoo", "bench explore", "conformance", "explore", "step", "merge", "lockgraph", "report", "explain", "stress"];
 
     /// <summary>Bad command lines; {bad.json}, {bad.schedule}, {truncated.schedule}, {empty} and {dir} are files made per test.</summary>
     public static TheoryData<string> BadCommandLines =>
@@ -61,6 +61,11 @@ public sealed partial class BadInputTests : IDisposable
         "stress {semantic.json}",
         "conformance --program nosuch",
         "bench nosuch",
+        "bench explore --schedules 0",
+        "bench explore --cold-schedules 10000001",
+        "bench explore --workers 0",
+        "bench explore --strategy dfs",
+        "bench explore /nonexistent/x.json",
         "scenarios extra",
     ];
 
@@ -79,6 +84,18 @@ public sealed partial class BadInputTests : IDisposable
         Assert.True(lines.Length == 1 && lines[0].StartsWith("shadowpt: ", StringComparison.Ordinal), $"'{commandLine}' wrote to stderr: {error}");
         Assert.DoesNotContain(" at ShadowPt.", error, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", error, StringComparison.Ordinal); // no .NET type names: "--seed expects a whole number"
+    }
+
+    [Theory]
+    [InlineData("bench explore --schedules 0", "'shadowpt bench explore --help'")]
+    [InlineData("bench zoo --seeds 0", "'shadowpt bench zoo --help'")]
+    [InlineData("explore --schedules 0", "'shadowpt explore --help'")]
+    [InlineData("--nosuchoption", "'shadowpt --help'")]
+    public void AParseErrorPointsAtTheHelpOfTheCommandItCameFrom(string commandLine, string hint)
+    {
+        (int exit, _, string error) = CliRunner.Run(Args(commandLine));
+        Assert.Equal(2, exit);
+        Assert.Contains("(see " + hint + ")", error, StringComparison.Ordinal);
     }
 
     [Theory]
