@@ -57,9 +57,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     /// <summary>Set by <see cref="Dispose"/>: the recorder's chunks went back to the pool.</summary>
     private bool _disposed;
 
-    /// <summary>Stable type hashes, with a one-entry cache in front.</summary>
-    private readonly Dictionary<Type, ulong> _typeHashes = new();
-
+    /// <summary>The last fingerprinted message type: a one-entry cache in front of <see cref="MessageTypeInfo"/>.</summary>
     private Type? _lastType;
     private ulong _lastTypeHash;
 
@@ -498,14 +496,8 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
     private void CacheTypeHash(Type type)
     {
-        if (!_typeHashes.TryGetValue(type, out _lastTypeHash))
-        {
-            _lastTypeHash = TraceHash.OfString(type.FullName ?? type.Name);
-            _typeHashes.Add(type, _lastTypeHash);
-        }
-
+        (_lastTypeHash, _lastTypeTraceable) = MessageTypeInfo.Of(type);
         _lastType = type;
-        _lastTypeTraceable = typeof(ITraceable).IsAssignableFrom(type);
     }
 
     private static string MessageName(object message) => message switch
