@@ -293,7 +293,7 @@ internal sealed partial class ActorCell : IActorContext
     /// <summary>
     /// Takes over a task that does not close the mailbox while it is suspended: the actor keeps taking
     /// messages and orders its work itself (a CPU's run queue). A fault of the task still fails the
-    /// run, from the delivery that resumed it.
+    /// run, from the delivery that resumed it. No delegate: the task's source takes its own result when it completes.
     /// </summary>
     public void AdoptDetached(ActorTask task)
     {
@@ -304,7 +304,7 @@ internal sealed partial class ActorCell : IActorContext
             return;
         }
 
-        awaiter.OnCompleted(() => task.GetAwaiter().GetResult());
+        awaiter.OnCompletedDetached();
     }
 
     private void OnRootCompleted()

@@ -6,6 +6,8 @@ namespace ShadowPt.Runtime.Async;
 /// Builds <see cref="ActorTask"/>. The state machine runs synchronously until its first real
 /// suspension; only then is it boxed (once) and its MoveNext handed to the awaited thing.
 /// Execution context is not captured or flowed: actor code needs none and a deterministic run must not depend on it.
+/// Boxes are pooled per thread and state-machine type (<see cref="SourcePool{TSource}"/>): a box goes back
+/// once its awaiter took the result, and its version token catches any stale copy of the task.
 /// </summary>
 public struct ActorTaskMethodBuilder
 {
@@ -14,7 +16,7 @@ public struct ActorTaskMethodBuilder
 
     public static ActorTaskMethodBuilder Create() => default;
 
-    public readonly ActorTask Task => _source is null ? default : new ActorTask(_source);
+    public readonly ActorTask Task => _source is null ? default : new ActorTask(_source, _source.Version);
 
     public readonly void Start<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine => stateMachine.MoveNext();
@@ -77,7 +79,7 @@ public struct ActorTaskMethodBuilder
         }
 
         // Set the source before copying: the copy in the box must carry the same builder state.
-        var box = new StateMachineBox<TStateMachine>();
+        var box = SourcePool<StateMachineBox<TStateMachine>>.Rent();
         _source = box;
         box.StateMachine = stateMachine;
         return box;
@@ -94,6 +96,14 @@ public struct ActorTaskMethodBuilder
         public Action MoveNextAction => _moveNext ??= MoveNext;
 
         public void MoveNext() => StateMachine.MoveNext();
+
+        /// <summary>The method returned and its result was taken: drop what the state machine holds and go back to the pool.</summary>
+        protected override void Release()
+        {
+            StateMachine = default!;
+            ResetForReuse();
+            SourcePool<StateMachineBox<TStateMachine>>.Return(this);
+        }
     }
 }
 
@@ -108,7 +118,7 @@ public struct ActorTaskMethodBuilder<T>
 
     public static ActorTaskMethodBuilder<T> Create() => default;
 
-    public readonly ActorTask<T> Task => _source is null ? new ActorTask<T>(_result) : new ActorTask<T>(_source);
+    public readonly ActorTask<T> Task => _source is null ? new ActorTask<T>(_result) : new ActorTask<T>(_source, _source.Version);
 
     public readonly void Start<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine => stateMachine.MoveNext();
@@ -180,7 +190,7 @@ public struct ActorTaskMethodBuilder<T>
             return existing;
         }
 
-        var box = new StateMachineBox<TStateMachine>();
+        var box = SourcePool<StateMachineBox<TStateMachine>>.Rent();
         _source = box;
         box.StateMachine = stateMachine;
         return box;
@@ -197,6 +207,14 @@ public struct ActorTaskMethodBuilder<T>
         public Action MoveNextAction => _moveNext ??= MoveNext;
 
         public void MoveNext() => StateMachine.MoveNext();
+
+        /// <summary>The method returned and its result was taken: drop what the state machine holds and go back to the pool.</summary>
+        protected override void Release()
+        {
+            StateMachine = default!;
+            ResetForReuse();
+            SourcePool<StateMachineBox<TStateMachine>>.Return(this);
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace ShadowPt.Runtime.Async;
@@ -5,16 +6,31 @@ namespace ShadowPt.Runtime.Async;
 /// <summary>
 /// The completion state of a suspended <see cref="ActorTask"/>. Completion runs the one waiting
 /// continuation synchronously, on the delivery that completed it: no thread pool, no context switch.
+/// A source may be pooled (the state-machine boxes of <see cref="ActorTaskMethodBuilder"/> are): its
+/// <see cref="Version"/> then changes each time it goes back, and every operation takes the version
+/// the task was made with, so a stale copy of a task throws instead of seeing another call's state.
 /// </summary>
 internal class ActorTaskSource
 {
-    /// <summary>The continuation of whoever awaits this task, a box or an action (see <see cref="Continuation"/>); at most one.</summary>
+    /// <summary>The continuation of whoever awaits this task, a box or an action (see <see cref="Continuation"/>), or <see cref="DetachedMarker"/>; at most one.</summary>
     private object? _continuation;
 
     /// <summary>The failure, once faulted.</summary>
     private ExceptionDispatchInfo? _exception;
 
-    public bool IsCompleted { get; private set; }
+    private bool _completed;
+
+    /// <summary>Stands for "no awaiter: take the result as soon as it completes" (<see cref="OnCompletedDetached"/>).</summary>
+    private static readonly object DetachedMarker = new();
+
+    /// <summary>The version tasks of the current use carry; bumped by <see cref="ResetForReuse"/>.</summary>
+    public int Version { get; private set; }
+
+    /// <summary>The next source in a <see cref="SourcePool{TSource}"/>; null when not pooled.</summary>
+    internal ActorTaskSource? PoolNext { get; set; }
+
+    /// <summary>Sources in the pool from this one to the bottom, this one included, while pooled.</summary>
+    internal int PoolDepth { get; set; }
 
     public static ActorTaskSource Faulted(Exception exception)
     {
@@ -23,15 +39,19 @@ internal class ActorTaskSource
         return source;
     }
 
-    public void OnCompleted(Action continuation) => OnCompleted((object)continuation);
+    /// <summary>Whether the use of version <paramref name="token"/> completed.</summary>
+    public bool IsCompleted(int token)
+    {
+        CheckToken(token);
+        return _completed;
+    }
 
-    /// <summary>Resumes <paramref name="box"/> when this completes (at once if it has).</summary>
-    public void OnCompleted(IStateMachineBox box) => OnCompleted((object)box);
-
-    private void OnCompleted(object continuation)
+    /// <summary>Runs <paramref name="continuation"/>, a box or an action, when this completes (at once if it has).</summary>
+    public void OnCompleted(object continuation, int token)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        if (IsCompleted)
+        CheckToken(token);
+        if (_completed)
         {
             Continuation.Run(continuation);
             return;
@@ -45,7 +65,19 @@ internal class ActorTaskSource
         _continuation = continuation;
     }
 
-    public void ThrowIfFaulted() => _exception?.Throw();
+    /// <summary>
+    /// Takes the result as soon as this completes, with no awaiter: a fault then propagates from the
+    /// delivery that completed it. Saves the delegate a detached task would otherwise need.
+    /// </summary>
+    public void OnCompletedDetached(int token) => OnCompleted(DetachedMarker, token);
+
+    /// <summary>Takes the outcome of a completed use: throws its fault; a pooled source goes back to its pool.</summary>
+    public void GetResult(int token)
+    {
+        ExceptionDispatchInfo? exception = TakeOutcome(token);
+        Release();
+        exception?.Throw();
+    }
 
     public void SetException(Exception exception)
     {
@@ -53,29 +85,70 @@ internal class ActorTaskSource
         Complete();
     }
 
+    public void SetResult() => Complete();
+
+    /// <summary>Checks <paramref name="token"/> and completion and returns the fault, if any, before the source is released.</summary>
+    protected ExceptionDispatchInfo? TakeOutcome(int token)
+    {
+        CheckToken(token);
+        if (!_completed)
+        {
+            throw new InvalidOperationException("the result of an ActorTask was taken before it completed");
+        }
+
+        return _exception;
+    }
+
     protected void Complete()
     {
-        if (IsCompleted)
+        if (_completed)
         {
             throw new InvalidOperationException("an ActorTask completed twice");
         }
 
-        IsCompleted = true;
+        _completed = true;
         object? continuation = _continuation;
         _continuation = null;
-        if (continuation is not null)
+        if (ReferenceEquals(continuation, DetachedMarker))
+        {
+            GetResult(Version);
+        }
+        else if (continuation is not null)
         {
             Continuation.Run(continuation);
         }
     }
 
-    public void SetResult() => Complete();
+    /// <summary>Called once the result of a use was taken; a pooled source resets itself and goes back to its pool.</summary>
+    protected virtual void Release()
+    {
+    }
+
+    /// <summary>Makes the source fresh for its next use and invalidates every task of this one.</summary>
+    protected virtual void ResetForReuse()
+    {
+        _continuation = null;
+        _exception = null;
+        _completed = false;
+        Version = unchecked(Version + 1);
+    }
+
+    private void CheckToken(int token)
+    {
+        if (token != Version)
+        {
+            ThrowStale();
+        }
+    }
+
+    private static void ThrowStale()
+        => throw new InvalidOperationException("an ActorTask was used after its result was taken (awaited twice, or a copy kept past its await)");
 }
 
 /// <summary>The completion state of a suspended <see cref="ActorTask{T}"/>.</summary>
 internal class ActorTaskSource<T> : ActorTaskSource
 {
-    public T Result { get; private set; } = default!;
+    private T _result = default!;
 
     public new static ActorTaskSource<T> Faulted(Exception exception)
     {
@@ -86,13 +159,68 @@ internal class ActorTaskSource<T> : ActorTaskSource
 
     public void SetResult(T result)
     {
-        Result = result;
+        _result = result;
         Complete();
     }
 
-    public T GetResult()
+    /// <summary>Takes the result of a completed use (see <see cref="ActorTaskSource.GetResult(int)"/>).</summary>
+    public new T GetResult(int token)
     {
-        ThrowIfFaulted();
-        return Result;
+        ExceptionDispatchInfo? exception = TakeOutcome(token);
+        T result = _result;
+        Release();
+        exception?.Throw();
+        return result;
+    }
+
+    protected override void ResetForReuse()
+    {
+        _result = default!;
+        base.ResetForReuse();
+    }
+}
+
+/// <summary>
+/// A small per-thread pool of one type of source (one type of state-machine box). A box is rented when
+/// its method first suspends and goes back when the awaiter took its result (<see cref="ActorTaskSource.GetResult(int)"/>):
+/// then its method has returned, its continuation ran, and the only references left are copies of the
+/// task, which carry the old <see cref="ActorTaskSource.Version"/> and throw if used. Thread-static, so no
+/// lock and no sharing: under the threaded scheduler a box may go back to another thread's pool than the
+/// one it came from, which is fine, as it is owned by no one at that point.
+/// </summary>
+internal static class SourcePool<TSource>
+    where TSource : ActorTaskSource, new()
+{
+    /// <summary>Sources kept per thread and type: more than the calls of one type that are suspended at once in a world.</summary>
+    private const int DepthMax = 32;
+
+    [ThreadStatic]
+    private static TSource? t_head;
+
+    /// <summary>A fresh source: a pooled one if any.</summary>
+    public static TSource Rent()
+    {
+        TSource? head = t_head;
+        if (head is null)
+        {
+            return new TSource();
+        }
+
+        t_head = Unsafe.As<TSource?>(head.PoolNext);
+        head.PoolNext = null;
+        return head;
+    }
+
+    /// <summary>Takes back a source whose use is over (already reset), unless the pool is full.</summary>
+    public static void Return(TSource source)
+    {
+        TSource? head = t_head;
+        int depth = head is null ? 1 : head.PoolDepth + 1;
+        if (depth <= DepthMax)
+        {
+            source.PoolDepth = depth;
+            source.PoolNext = head;
+            t_head = source;
+        }
     }
 }
