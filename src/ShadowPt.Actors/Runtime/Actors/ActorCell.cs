@@ -193,7 +193,7 @@ internal sealed partial class ActorCell : IActorContext
         CurrentSender = sender;
         try
         {
-            bool handled = kind is ChannelKind.System or ChannelKind.Reply && DispatchRuntimeMessage(message);
+            bool handled = kind is ChannelKind.System or ChannelKind.Reply && DispatchRuntimeMessage(message, kind);
             if (!handled)
             {
                 DispatchUser(message, messageType);
@@ -201,7 +201,9 @@ internal sealed partial class ActorCell : IActorContext
         }
         catch (Exception e) when (e is not OutOfMemoryException and not Recording.ScheduleDivergedException)
         {
-            System.Dispatcher.ReportFailure(this, message, e);
+            // A first ask reply travels as its PendingAsk: the failure names the reply as for any other.
+            object failed = kind == ChannelKind.Reply && message is PendingAsk ask ? new AskReply(ask, ask.PostedReply!) : message;
+            System.Dispatcher.ReportFailure(this, failed, e);
         }
         finally
         {
@@ -213,8 +215,20 @@ internal sealed partial class ActorCell : IActorContext
     /// Handles the runtime's own messages; false for any other. They come only on system and reply
     /// channels (stop, death watch; ask replies, resumptions), so user and interrupt deliveries skip this.
     /// </summary>
-    private bool DispatchRuntimeMessage(object message)
+    private bool DispatchRuntimeMessage(object message, ChannelKind kind)
     {
+        if (kind == ChannelKind.Reply && message is PendingAsk ask)
+        {
+            // The first reply of an ask (see PendingAsk): as an AskReply below.
+            CurrentSender = _rootSender;
+            if (!ask.Complete(ask.PostedReply!))
+            {
+                System.CountDeadLetter();
+            }
+
+            return true;
+        }
+
         switch (message)
         {
             case TerminateMessage:

@@ -334,16 +334,16 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             FailChoicesMax();
         }
 
-        _trace.Add(((ulong)(uint)channelId << 32) ^ Fingerprint(message, out Type fingerprintedType));
+        // An ask reply (its PendingAsk or an AskReply) counts, shows and is fingerprinted as what it carries.
+        object content = kind == ChannelKind.Reply ? PendingAsk.ReplyContent(message) : message;
+        _trace.Add(((ulong)(uint)channelId << 32) ^ Fingerprint(content, out Type fingerprintedType));
         if (_logDeliveries)
         {
-            LogDelivery(_step, _now.Value, channel.SenderPath, cell.Path, MessageName(message));
+            LogDelivery(_step, _now.Value, channel.SenderPath, cell.Path, MessageName(message, content));
         }
 
-        DeliveryObserver?.Invoke(new Delivery(_step, _now, channel.SenderPath, cell.Path, message is AskReply reply ? reply.Message : message));
-
-        // An ask reply was fingerprinted by the type of what it carries, not its own.
-        cell.Invoke(message, sender, kind, message is AskReply ? null : fingerprintedType);
+        DeliveryObserver?.Invoke(new Delivery(_step, _now, channel.SenderPath, cell.Path, content));
+        cell.Invoke(message, sender, kind, ReferenceEquals(content, message) ? fingerprintedType : null);
     }
 
     private void PostFrom(int senderId, ActorCell? from, ActorCell to, object message, IActorRef? sender, ChannelKind kind)
@@ -479,10 +479,9 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     private void ThrowBadChoice(int index, int readyCount)
         => throw new InvalidOperationException($"strategy {_strategy.Name} chose delivery {index} of {readyCount}");
 
-    /// <summary>The message's part of the trace: its type's stable hash, and its content when it is <see cref="ITraceable"/>.</summary>
-    private ulong Fingerprint(object message, out Type type)
+    /// <summary>The message's part of the trace (of what an ask reply carries): its type's stable hash, and its content when it is <see cref="ITraceable"/>.</summary>
+    private ulong Fingerprint(object inner, out Type type)
     {
-        object inner = message is AskReply reply ? reply.Message : message;
         type = inner.GetType();
         if (!ReferenceEquals(type, _lastType))
         {
@@ -500,9 +499,9 @@ internal sealed partial class DeterministicScheduler : Dispatcher
         _lastType = type;
     }
 
-    private static string MessageName(object message) => message switch
+    private static string MessageName(object message, object content) => message switch
     {
-        AskReply reply => "reply " + reply.Message.GetType().Name,
+        _ when !ReferenceEquals(content, message) => "reply " + content.GetType().Name,
         Resume => "resume",
         TerminateMessage => "terminate",
         _ => message.GetType().Name,
