@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace ShadowPt.Runtime.Async;
@@ -6,7 +7,7 @@ namespace ShadowPt.Runtime.Async;
 /// Builds <see cref="ActorTask"/>. The state machine runs synchronously until its first real
 /// suspension; only then is it boxed (once) and its MoveNext handed to the awaited thing.
 /// Execution context is not captured or flowed: actor code needs none and a deterministic run must not depend on it.
-/// Boxes are pooled per thread and state-machine type (<see cref="SourcePool{TSource}"/>): a box goes back
+/// Boxes are pooled per thread and state-machine type (<see cref="SourcePool"/>): a box goes back
 /// once its awaiter took the result, and its version token catches any stale copy of the task.
 /// </summary>
 public struct ActorTaskMethodBuilder
@@ -73,13 +74,15 @@ public struct ActorTaskMethodBuilder
     private IStateMachineBox GetBox<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine
     {
-        if (_source is IStateMachineBox existing)
+        if (_source is not null)
         {
-            return existing;
+            // Only a box is set before the method's end (a synchronous fault ends it): no interface cast needed.
+            Debug.Assert(_source is IStateMachineBox, "a source set before the method ended is its box");
+            return Unsafe.As<IStateMachineBox>(_source);
         }
 
         // Set the source before copying: the copy in the box must carry the same builder state.
-        var box = SourcePool<StateMachineBox<TStateMachine>>.Rent();
+        var box = StateMachineBox<TStateMachine>.Rent();
         _source = box;
         box.StateMachine = stateMachine;
         return box;
@@ -93,16 +96,23 @@ public struct ActorTaskMethodBuilder
 
         public TStateMachine StateMachine = default!;
 
+        /// <summary>This type's number in <see cref="SourcePool"/>.</summary>
+        private static readonly int PoolIndex = SourcePool.NewTypeIndex();
+
         public Action MoveNextAction => _moveNext ??= MoveNext;
 
         public void MoveNext() => StateMachine.MoveNext();
+
+        /// <summary>A box from this thread's pool, or a new one.</summary>
+        public static StateMachineBox<TStateMachine> Rent()
+            => SourcePool.Rent(PoolIndex) is { } pooled ? Unsafe.As<StateMachineBox<TStateMachine>>(pooled) : new();
 
         /// <summary>The method returned and its result was taken: drop what the state machine holds and go back to the pool.</summary>
         protected override void Release()
         {
             StateMachine = default!;
             ResetForReuse();
-            SourcePool<StateMachineBox<TStateMachine>>.Return(this);
+            SourcePool.Return(PoolIndex, this);
         }
     }
 }
@@ -185,12 +195,14 @@ public struct ActorTaskMethodBuilder<T>
     private IStateMachineBox GetBox<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine
     {
-        if (_source is IStateMachineBox existing)
+        if (_source is not null)
         {
-            return existing;
+            // Only a box is set before the method's end (a synchronous fault ends it): no interface cast needed.
+            Debug.Assert(_source is IStateMachineBox, "a source set before the method ended is its box");
+            return Unsafe.As<IStateMachineBox>(_source);
         }
 
-        var box = SourcePool<StateMachineBox<TStateMachine>>.Rent();
+        var box = StateMachineBox<TStateMachine>.Rent();
         _source = box;
         box.StateMachine = stateMachine;
         return box;
@@ -204,16 +216,23 @@ public struct ActorTaskMethodBuilder<T>
 
         public TStateMachine StateMachine = default!;
 
+        /// <summary>This type's number in <see cref="SourcePool"/>.</summary>
+        private static readonly int PoolIndex = SourcePool.NewTypeIndex();
+
         public Action MoveNextAction => _moveNext ??= MoveNext;
 
         public void MoveNext() => StateMachine.MoveNext();
+
+        /// <summary>A box from this thread's pool, or a new one.</summary>
+        public static StateMachineBox<TStateMachine> Rent()
+            => SourcePool.Rent(PoolIndex) is { } pooled ? Unsafe.As<StateMachineBox<TStateMachine>>(pooled) : new();
 
         /// <summary>The method returned and its result was taken: drop what the state machine holds and go back to the pool.</summary>
         protected override void Release()
         {
             StateMachine = default!;
             ResetForReuse();
-            SourcePool<StateMachineBox<TStateMachine>>.Return(this);
+            SourcePool.Return(PoolIndex, this);
         }
     }
 }
