@@ -103,6 +103,8 @@ public struct ActorTaskMethodBuilder
 
         public void MoveNext() => StateMachine.MoveNext();
 
+        internal override void MoveNextBox() => StateMachine.MoveNext();
+
         /// <summary>A box from this thread's pool, or a new one.</summary>
         public static StateMachineBox<TStateMachine> Rent()
             => SourcePool.Rent(PoolIndex) is { } pooled ? Unsafe.As<StateMachineBox<TStateMachine>>(pooled) : new();
@@ -223,6 +225,8 @@ public struct ActorTaskMethodBuilder<T>
 
         public void MoveNext() => StateMachine.MoveNext();
 
+        internal override void MoveNextBox() => StateMachine.MoveNext();
+
         /// <summary>A box from this thread's pool, or a new one.</summary>
         public static StateMachineBox<TStateMachine> Rent()
             => SourcePool.Rent(PoolIndex) is { } pooled ? Unsafe.As<StateMachineBox<TStateMachine>>(pooled) : new();
@@ -237,7 +241,7 @@ public struct ActorTaskMethodBuilder<T>
     }
 }
 
-/// <summary>A boxed async state machine.</summary>
+/// <summary>A boxed async state machine. Only the builders' boxes implement it, and each is an <see cref="ActorTaskSource"/> (<see cref="Continuation.Run"/> relies on that).</summary>
 internal interface IStateMachineBox
 {
     /// <summary>The box's <see cref="MoveNext"/> as a delegate, for awaiters that only take an <see cref="Action"/>; made on first use.</summary>

@@ -118,6 +118,13 @@ internal class ActorTaskSource
         }
     }
 
+    /// <summary>
+    /// Runs the state machine of a box on (see <see cref="IStateMachineBox.MoveNext"/>); every box is a
+    /// source. A virtual call: through the interface, the call site that resumes every kind of box is
+    /// megamorphic and each call took the runtime's slow resolve stub.
+    /// </summary>
+    internal virtual void MoveNextBox() => throw new InvalidOperationException("not a state-machine box");
+
     /// <summary>Called once the result of a use was taken; a pooled source resets itself and goes back to its pool.</summary>
     protected virtual void Release()
     {

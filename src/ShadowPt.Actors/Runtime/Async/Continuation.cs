@@ -20,8 +20,8 @@ internal static class Continuation
         }
         else
         {
-            Debug.Assert(continuation is IStateMachineBox, "a continuation is a box or an action");
-            Unsafe.As<IStateMachineBox>(continuation).MoveNext();
+            Debug.Assert(continuation is IStateMachineBox and ActorTaskSource, "a continuation is a box (a source) or an action");
+            Unsafe.As<ActorTaskSource>(continuation).MoveNextBox();
         }
     }
 }
