@@ -14,8 +14,11 @@ namespace ShadowPt.Runtime.Scheduling;
 /// </summary>
 internal sealed partial class DeterministicScheduler : Dispatcher
 {
-    /// <summary>Slots of <see cref="_channelCache"/>; a power of two.</summary>
-    private const int ChannelCacheLength = 1024;
+    /// <summary>Most slots of <see cref="_channelCache"/>; a power of two, at most 1024 (the slot takes the hash's top 10 bits).</summary>
+    private const int ChannelCacheLengthMax = 1024;
+
+    /// <summary>Slots of <see cref="_channelCache"/> at first; a power of two.</summary>
+    private const int ChannelCacheLengthInitial = 64;
 
     private readonly SchedulingStrategy _strategy;
     private readonly RuntimeLimits _limits;
@@ -41,8 +44,11 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     /// <summary>
     /// A direct-mapped cache in front of <see cref="_channelsByKey"/>, for senders that talk to many
     /// receivers in turn (a fan-out misses the sender's <see cref="ActorCell.LastOutChannel"/> every time).
+    /// It starts small and is replaced by a larger, empty one as channels are created (at least four
+    /// slots per channel, up to <see cref="ChannelCacheLengthMax"/>): a small world no longer allocates
+    /// 8 KiB of it. Entries are checked against the key, so what it holds never changes a lookup's result.
     /// </summary>
-    private readonly Channel?[] _channelCache = new Channel?[ChannelCacheLength];
+    private Channel?[] _channelCache = new Channel?[ChannelCacheLengthInitial];
 
     /// <summary>
     /// The ids of the channels whose head may be delivered now; swap-remove keeps it dense. Ids rather
@@ -391,8 +397,8 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     private Channel GetChannel(int senderId, ActorCell? from, ActorCell to, ChannelKind kind)
     {
         long key = Key(senderId, to.Id, kind);
-        int slot = (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 54) & (ChannelCacheLength - 1);
-        Channel? cached = _channelCache[slot];
+        int hash = (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 54);
+        Channel? cached = _channelCache[hash & (_channelCache.Length - 1)];
         if (cached is not null && ReferenceEquals(cached.Receiver, to) && cached.Kind == kind && cached.SenderId == senderId)
         {
             return cached;
@@ -403,7 +409,8 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             channel = NewChannel(key, senderId, from, to, kind);
         }
 
-        _channelCache[slot] = channel;
+        // NewChannel may have replaced the cache by a larger one: index the current one.
+        _channelCache[hash & (_channelCache.Length - 1)] = channel;
         return channel;
     }
 
@@ -423,6 +430,11 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
         _channels[_channelCount++] = channel;
         _channelsByKey.Add(key, channel);
+        if (_channelCount * 4 > _channelCache.Length && _channelCache.Length < ChannelCacheLengthMax)
+        {
+            _channelCache = new Channel?[_channelCache.Length * 4];
+        }
+
         to.AddInboundChannel(channel);
         return channel;
     }
