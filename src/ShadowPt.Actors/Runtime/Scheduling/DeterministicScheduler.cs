@@ -44,7 +44,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     /// <summary>
     /// A direct-mapped cache in front of <see cref="_channelsByKey"/>, for senders that talk to many
     /// receivers in turn (a fan-out misses the sender's <see cref="ActorCell.LastOutChannel"/> every time).
-    /// It starts small and is replaced by a larger, empty one as channels are created (at least four
+    /// It starts small and is replaced by a larger, empty one as channels are created (at least two
     /// slots per channel, up to <see cref="ChannelCacheLengthMax"/>): a small world no longer allocates
     /// 8 KiB of it. Entries are checked against the key, so what it holds never changes a lookup's result.
     /// </summary>
@@ -430,7 +430,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
         _channels[_channelCount++] = channel;
         _channelsByKey.Add(key, channel);
-        if (_channelCount * 4 > _channelCache.Length && _channelCache.Length < ChannelCacheLengthMax)
+        if (_channelCount * 2 > _channelCache.Length && _channelCache.Length < ChannelCacheLengthMax)
         {
             _channelCache = new Channel?[_channelCache.Length * 4];
         }
