@@ -136,7 +136,7 @@ public abstract class ReceiveActor : ActorBase
             return candidates;
         }
 
-        candidates = _handlers.Where(h => h.MessageType.IsAssignableFrom(type)).ToArray();
+        candidates = Matching(type);
         if (_recentCount < RecentLength)
         {
             recent[_recentCount++] = (type, candidates);
@@ -147,6 +147,33 @@ public abstract class ReceiveActor : ActorBase
         }
 
         return candidates;
+    }
+
+    /// <summary>The handlers that take <paramref name="type"/>, in registration order; a loop, as each actor of each world computes this once per type.</summary>
+    private Handler[] Matching(Type type)
+    {
+        int count = 0;
+        foreach (Handler h in _handlers)
+        {
+            count += h.MessageType.IsAssignableFrom(type) ? 1 : 0;
+        }
+
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var matching = new Handler[count];
+        int next = 0;
+        foreach (Handler h in _handlers)
+        {
+            if (h.MessageType.IsAssignableFrom(type))
+            {
+                matching[next++] = h;
+            }
+        }
+
+        return matching;
     }
 
     /// <summary>One registered handler.</summary>
