@@ -507,7 +507,9 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
     private void CacheTypeHash(Type type)
     {
-        (_lastTypeHash, _lastTypeTraceable) = MessageTypeInfo.Of(type);
+        MessageTypeInfo info = MessageTypeInfo.Of(type);
+        _lastTypeHash = info.Hash;
+        _lastTypeTraceable = info.Traceable;
         _lastType = type;
     }
 
