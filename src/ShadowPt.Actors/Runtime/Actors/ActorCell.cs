@@ -193,7 +193,7 @@ internal sealed partial class ActorCell : IActorContext
         CurrentSender = sender;
         try
         {
-            bool handled = kind is ChannelKind.System or ChannelKind.Reply && DispatchRuntimeMessage(message);
+            bool handled = kind is ChannelKind.System or ChannelKind.Reply && DispatchRuntimeMessage(message, kind);
             if (!handled)
             {
                 DispatchUser(message, messageType);
@@ -201,7 +201,9 @@ internal sealed partial class ActorCell : IActorContext
         }
         catch (Exception e) when (e is not OutOfMemoryException and not Recording.ScheduleDivergedException)
         {
-            System.Dispatcher.ReportFailure(this, message, e);
+            // A first ask reply travels as its PendingAsk: the failure names the reply as for any other.
+            object failed = kind == ChannelKind.Reply && message is PendingAsk ask ? new AskReply(ask, ask.PostedReply!) : message;
+            System.Dispatcher.ReportFailure(this, failed, e);
         }
         finally
         {
@@ -213,8 +215,20 @@ internal sealed partial class ActorCell : IActorContext
     /// Handles the runtime's own messages; false for any other. They come only on system and reply
     /// channels (stop, death watch; ask replies, resumptions), so user and interrupt deliveries skip this.
     /// </summary>
-    private bool DispatchRuntimeMessage(object message)
+    private bool DispatchRuntimeMessage(object message, ChannelKind kind)
     {
+        if (kind == ChannelKind.Reply && message is PendingAsk ask)
+        {
+            // The first reply of an ask (see PendingAsk): as an AskReply below.
+            CurrentSender = _rootSender;
+            if (!ask.Complete(ask.PostedReply!))
+            {
+                System.CountDeadLetter();
+            }
+
+            return true;
+        }
+
         switch (message)
         {
             case TerminateMessage:
@@ -293,7 +307,7 @@ internal sealed partial class ActorCell : IActorContext
     /// <summary>
     /// Takes over a task that does not close the mailbox while it is suspended: the actor keeps taking
     /// messages and orders its work itself (a CPU's run queue). A fault of the task still fails the
-    /// run, from the delivery that resumed it.
+    /// run, from the delivery that resumed it. No delegate: the task's source takes its own result when it completes.
     /// </summary>
     public void AdoptDetached(ActorTask task)
     {
@@ -304,7 +318,7 @@ internal sealed partial class ActorCell : IActorContext
             return;
         }
 
-        awaiter.OnCompleted(() => task.GetAwaiter().GetResult());
+        awaiter.OnCompletedDetached();
     }
 
     private void OnRootCompleted()

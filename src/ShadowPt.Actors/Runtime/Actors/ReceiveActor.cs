@@ -16,8 +16,24 @@ public abstract class ReceiveActor : ActorBase
     /// <summary>The handlers of the current behaviour, in registration order.</summary>
     private readonly List<Handler> _handlers = new();
 
-    /// <summary>Candidates per message type, computed on first use; cleared by <see cref="Become"/>.</summary>
-    private readonly Dictionary<Type, Handler[]> _candidatesByType = new();
+    /// <summary>Slots of <see cref="_recent"/>.</summary>
+    private const int RecentLength = 8;
+
+    /// <summary>
+    /// Candidates per message type beyond the first <see cref="RecentLength"/> types (see <see cref="_recent"/>),
+    /// computed on first use; made when first needed, cleared by <see cref="Become"/>.
+    /// </summary>
+    private Dictionary<Type, Handler[]>? _candidatesByType;
+
+    /// <summary>
+    /// The candidates of the first <see cref="RecentLength"/> message types, computed on first use and
+    /// scanned by reference: an actor sees a few message types in turn, and comparing a few references
+    /// is cheaper than hashing the type. Cleared by <see cref="Become"/>.
+    /// </summary>
+    private readonly (Type? Type, Handler[] Candidates)[] _recent = new (Type?, Handler[])[RecentLength];
+
+    /// <summary>Used slots of <see cref="_recent"/>.</summary>
+    private int _recentCount;
 
     /// <summary>One-entry cache in front of <see cref="_candidatesByType"/>: most actors see one type in a row.</summary>
     private Type? _lastType;
@@ -52,9 +68,7 @@ public abstract class ReceiveActor : ActorBase
     {
         ArgumentNullException.ThrowIfNull(configure);
         _handlers.Clear();
-        _candidatesByType.Clear();
-        _lastType = null;
-        _lastCandidates = [];
+        ClearCandidates();
         configure();
     }
 
@@ -94,19 +108,72 @@ public abstract class ReceiveActor : ActorBase
         }
 
         _handlers.Add(handler);
-        _candidatesByType.Clear();
+        ClearCandidates();
+    }
+
+    private void ClearCandidates()
+    {
+        _candidatesByType?.Clear();
+        Array.Clear(_recent);
+        _recentCount = 0;
         _lastType = null;
+        _lastCandidates = [];
     }
 
     private Handler[] CandidatesFor(Type type)
     {
-        if (!_candidatesByType.TryGetValue(type, out Handler[]? candidates))
+        (Type? Type, Handler[] Candidates)[] recent = _recent;
+        for (int i = 0; i < _recentCount; i++)
         {
-            candidates = _handlers.Where(h => h.MessageType.IsAssignableFrom(type)).ToArray();
-            _candidatesByType[type] = candidates;
+            if (ReferenceEquals(recent[i].Type, type))
+            {
+                return recent[i].Candidates;
+            }
+        }
+
+        if (_candidatesByType is not null && _candidatesByType.TryGetValue(type, out Handler[]? candidates))
+        {
+            return candidates;
+        }
+
+        candidates = Matching(type);
+        if (_recentCount < RecentLength)
+        {
+            recent[_recentCount++] = (type, candidates);
+        }
+        else
+        {
+            (_candidatesByType ??= new())[type] = candidates;
         }
 
         return candidates;
+    }
+
+    /// <summary>The handlers that take <paramref name="type"/>, in registration order; a loop, as each actor of each world computes this once per type.</summary>
+    private Handler[] Matching(Type type)
+    {
+        int count = 0;
+        foreach (Handler h in _handlers)
+        {
+            count += h.MessageType.IsAssignableFrom(type) ? 1 : 0;
+        }
+
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var matching = new Handler[count];
+        int next = 0;
+        foreach (Handler h in _handlers)
+        {
+            if (h.MessageType.IsAssignableFrom(type))
+            {
+                matching[next++] = h;
+            }
+        }
+
+        return matching;
     }
 
     /// <summary>One registered handler.</summary>

@@ -18,7 +18,7 @@ internal sealed record DeathWatchNotification(ActorCell Stopped) : ITraceable
     public ulong TraceFingerprint => Recording.TraceHash.OfString(Stopped.Path);
 }
 
-/// <summary>The reply to an ask, routed to the asking actor on its reply channel.</summary>
+/// <summary>A reply to an ask after its first one (which travels as the <see cref="PendingAsk"/> itself), routed to the asking actor on its reply channel.</summary>
 internal sealed record AskReply(PendingAsk Pending, object Message);
 
 /// <summary>Resumes a suspended async handler (after a yield or a delay); the continuation is a box or an action (see <see cref="Async.Continuation"/>).</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace ShadowPt.Runtime.Async;
@@ -6,6 +7,8 @@ namespace ShadowPt.Runtime.Async;
 /// Builds <see cref="ActorTask"/>. The state machine runs synchronously until its first real
 /// suspension; only then is it boxed (once) and its MoveNext handed to the awaited thing.
 /// Execution context is not captured or flowed: actor code needs none and a deterministic run must not depend on it.
+/// Boxes are pooled per thread and state-machine type (<see cref="SourcePool"/>): a box goes back
+/// once its awaiter took the result, and its version token catches any stale copy of the task.
 /// </summary>
 public struct ActorTaskMethodBuilder
 {
@@ -14,7 +17,7 @@ public struct ActorTaskMethodBuilder
 
     public static ActorTaskMethodBuilder Create() => default;
 
-    public readonly ActorTask Task => _source is null ? default : new ActorTask(_source);
+    public readonly ActorTask Task => _source is null ? default : new ActorTask(_source, _source.Version);
 
     public readonly void Start<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine => stateMachine.MoveNext();
@@ -71,13 +74,15 @@ public struct ActorTaskMethodBuilder
     private IStateMachineBox GetBox<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine
     {
-        if (_source is IStateMachineBox existing)
+        if (_source is not null)
         {
-            return existing;
+            // Only a box is set before the method's end (a synchronous fault ends it): no interface cast needed.
+            Debug.Assert(_source is IStateMachineBox, "a source set before the method ended is its box");
+            return Unsafe.As<IStateMachineBox>(_source);
         }
 
         // Set the source before copying: the copy in the box must carry the same builder state.
-        var box = new StateMachineBox<TStateMachine>();
+        var box = StateMachineBox<TStateMachine>.Rent();
         _source = box;
         box.StateMachine = stateMachine;
         return box;
@@ -91,9 +96,26 @@ public struct ActorTaskMethodBuilder
 
         public TStateMachine StateMachine = default!;
 
+        /// <summary>This type's number in <see cref="SourcePool"/>.</summary>
+        private static readonly int PoolIndex = SourcePool.NewTypeIndex();
+
         public Action MoveNextAction => _moveNext ??= MoveNext;
 
         public void MoveNext() => StateMachine.MoveNext();
+
+        internal override void MoveNextBox() => StateMachine.MoveNext();
+
+        /// <summary>A box from this thread's pool, or a new one.</summary>
+        public static StateMachineBox<TStateMachine> Rent()
+            => SourcePool.Rent(PoolIndex) is { } pooled ? Unsafe.As<StateMachineBox<TStateMachine>>(pooled) : new();
+
+        /// <summary>The method returned and its result was taken: drop what the state machine holds and go back to the pool.</summary>
+        protected override void Release()
+        {
+            StateMachine = default!;
+            ResetForReuse();
+            SourcePool.Return(PoolIndex, this);
+        }
     }
 }
 
@@ -108,7 +130,7 @@ public struct ActorTaskMethodBuilder<T>
 
     public static ActorTaskMethodBuilder<T> Create() => default;
 
-    public readonly ActorTask<T> Task => _source is null ? new ActorTask<T>(_result) : new ActorTask<T>(_source);
+    public readonly ActorTask<T> Task => _source is null ? new ActorTask<T>(_result) : new ActorTask<T>(_source, _source.Version);
 
     public readonly void Start<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine => stateMachine.MoveNext();
@@ -175,12 +197,14 @@ public struct ActorTaskMethodBuilder<T>
     private IStateMachineBox GetBox<TStateMachine>(ref TStateMachine stateMachine)
         where TStateMachine : IAsyncStateMachine
     {
-        if (_source is IStateMachineBox existing)
+        if (_source is not null)
         {
-            return existing;
+            // Only a box is set before the method's end (a synchronous fault ends it): no interface cast needed.
+            Debug.Assert(_source is IStateMachineBox, "a source set before the method ended is its box");
+            return Unsafe.As<IStateMachineBox>(_source);
         }
 
-        var box = new StateMachineBox<TStateMachine>();
+        var box = StateMachineBox<TStateMachine>.Rent();
         _source = box;
         box.StateMachine = stateMachine;
         return box;
@@ -194,13 +218,30 @@ public struct ActorTaskMethodBuilder<T>
 
         public TStateMachine StateMachine = default!;
 
+        /// <summary>This type's number in <see cref="SourcePool"/>.</summary>
+        private static readonly int PoolIndex = SourcePool.NewTypeIndex();
+
         public Action MoveNextAction => _moveNext ??= MoveNext;
 
         public void MoveNext() => StateMachine.MoveNext();
+
+        internal override void MoveNextBox() => StateMachine.MoveNext();
+
+        /// <summary>A box from this thread's pool, or a new one.</summary>
+        public static StateMachineBox<TStateMachine> Rent()
+            => SourcePool.Rent(PoolIndex) is { } pooled ? Unsafe.As<StateMachineBox<TStateMachine>>(pooled) : new();
+
+        /// <summary>The method returned and its result was taken: drop what the state machine holds and go back to the pool.</summary>
+        protected override void Release()
+        {
+            StateMachine = default!;
+            ResetForReuse();
+            SourcePool.Return(PoolIndex, this);
+        }
     }
 }
 
-/// <summary>A boxed async state machine.</summary>
+/// <summary>A boxed async state machine. Only the builders' boxes implement it, and each is an <see cref="ActorTaskSource"/> (<see cref="Continuation.Run"/> relies on that).</summary>
 internal interface IStateMachineBox
 {
     /// <summary>The box's <see cref="MoveNext"/> as a delegate, for awaiters that only take an <see cref="Action"/>; made on first use.</summary>

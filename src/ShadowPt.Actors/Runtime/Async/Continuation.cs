@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
 namespace ShadowPt.Runtime.Async;
 
 /// <summary>
@@ -10,13 +13,15 @@ internal static class Continuation
     /// <summary>Runs <paramref name="continuation"/>, a box or an action.</summary>
     public static void Run(object continuation)
     {
-        if (continuation is IStateMachineBox box)
+        // Action is sealed: one type compare, where testing for the interface first took a cast helper call.
+        if (continuation is Action action)
         {
-            box.MoveNext();
+            action();
         }
         else
         {
-            ((Action)continuation)();
+            Debug.Assert(continuation is IStateMachineBox and ActorTaskSource, "a continuation is a box (a source) or an action");
+            Unsafe.As<ActorTaskSource>(continuation).MoveNextBox();
         }
     }
 }

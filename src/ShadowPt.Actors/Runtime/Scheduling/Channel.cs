@@ -62,7 +62,8 @@ internal sealed class Channel
         ? _items[_head].Message
         : throw new InvalidOperationException($"channel {Id} is empty");
 
-    public string Describe() => $"{SenderPath} -> {Receiver.Path} ({Kind.ToString().ToLowerInvariant()})";
+    /// <summary>"sender -> receiver (kind)": what a schedule's channel table holds (see <see cref="ChannelDescriptions"/>).</summary>
+    public string Describe() => ChannelDescriptions.Of(SenderPath, Receiver.Path, Kind);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Enqueue(object message, IActorRef? sender, long sequence)

@@ -14,8 +14,11 @@ namespace ShadowPt.Runtime.Scheduling;
 /// </summary>
 internal sealed partial class DeterministicScheduler : Dispatcher
 {
-    /// <summary>Slots of <see cref="_channelCache"/>; a power of two.</summary>
-    private const int ChannelCacheLength = 1024;
+    /// <summary>Most slots of <see cref="_channelCache"/>; a power of two, at most 1024 (the slot takes the hash's top 10 bits).</summary>
+    private const int ChannelCacheLengthMax = 1024;
+
+    /// <summary>Slots of <see cref="_channelCache"/> at first; a power of two.</summary>
+    private const int ChannelCacheLengthInitial = 64;
 
     private readonly SchedulingStrategy _strategy;
     private readonly RuntimeLimits _limits;
@@ -41,8 +44,11 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     /// <summary>
     /// A direct-mapped cache in front of <see cref="_channelsByKey"/>, for senders that talk to many
     /// receivers in turn (a fan-out misses the sender's <see cref="ActorCell.LastOutChannel"/> every time).
+    /// It starts small and is replaced by a larger, empty one as channels are created (at least two
+    /// slots per channel, up to <see cref="ChannelCacheLengthMax"/>): a small world no longer allocates
+    /// 8 KiB of it. Entries are checked against the key, so what it holds never changes a lookup's result.
     /// </summary>
-    private readonly Channel?[] _channelCache = new Channel?[ChannelCacheLength];
+    private Channel?[] _channelCache = new Channel?[ChannelCacheLengthInitial];
 
     /// <summary>
     /// The ids of the channels whose head may be delivered now; swap-remove keeps it dense. Ids rather
@@ -57,9 +63,7 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     /// <summary>Set by <see cref="Dispose"/>: the recorder's chunks went back to the pool.</summary>
     private bool _disposed;
 
-    /// <summary>Stable type hashes, with a one-entry cache in front.</summary>
-    private readonly Dictionary<Type, ulong> _typeHashes = new();
-
+    /// <summary>The last fingerprinted message type: a one-entry cache in front of <see cref="MessageTypeInfo"/>.</summary>
     private Type? _lastType;
     private ulong _lastTypeHash;
 
@@ -336,16 +340,16 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             FailChoicesMax();
         }
 
-        _trace.Add(((ulong)(uint)channelId << 32) ^ Fingerprint(message, out Type fingerprintedType));
+        // An ask reply (its PendingAsk or an AskReply) counts, shows and is fingerprinted as what it carries.
+        object content = kind == ChannelKind.Reply ? PendingAsk.ReplyContent(message) : message;
+        _trace.Add(((ulong)(uint)channelId << 32) ^ Fingerprint(content, out Type fingerprintedType));
         if (_logDeliveries)
         {
-            LogDelivery(_step, _now.Value, channel.SenderPath, cell.Path, MessageName(message));
+            LogDelivery(_step, _now.Value, channel.SenderPath, cell.Path, MessageName(message, content));
         }
 
-        DeliveryObserver?.Invoke(new Delivery(_step, _now, channel.SenderPath, cell.Path, message is AskReply reply ? reply.Message : message));
-
-        // An ask reply was fingerprinted by the type of what it carries, not its own.
-        cell.Invoke(message, sender, kind, message is AskReply ? null : fingerprintedType);
+        DeliveryObserver?.Invoke(new Delivery(_step, _now, channel.SenderPath, cell.Path, content));
+        cell.Invoke(message, sender, kind, ReferenceEquals(content, message) ? fingerprintedType : null);
     }
 
     private void PostFrom(int senderId, ActorCell? from, ActorCell to, object message, IActorRef? sender, ChannelKind kind)
@@ -393,8 +397,8 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     private Channel GetChannel(int senderId, ActorCell? from, ActorCell to, ChannelKind kind)
     {
         long key = Key(senderId, to.Id, kind);
-        int slot = (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 54) & (ChannelCacheLength - 1);
-        Channel? cached = _channelCache[slot];
+        int hash = (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 54);
+        Channel? cached = _channelCache[hash & (_channelCache.Length - 1)];
         if (cached is not null && ReferenceEquals(cached.Receiver, to) && cached.Kind == kind && cached.SenderId == senderId)
         {
             return cached;
@@ -405,7 +409,8 @@ internal sealed partial class DeterministicScheduler : Dispatcher
             channel = NewChannel(key, senderId, from, to, kind);
         }
 
-        _channelCache[slot] = channel;
+        // NewChannel may have replaced the cache by a larger one: index the current one.
+        _channelCache[hash & (_channelCache.Length - 1)] = channel;
         return channel;
     }
 
@@ -425,6 +430,11 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
         _channels[_channelCount++] = channel;
         _channelsByKey.Add(key, channel);
+        if (_channelCount * 2 > _channelCache.Length && _channelCache.Length < ChannelCacheLengthMax)
+        {
+            _channelCache = new Channel?[_channelCache.Length * 4];
+        }
+
         to.AddInboundChannel(channel);
         return channel;
     }
@@ -481,10 +491,9 @@ internal sealed partial class DeterministicScheduler : Dispatcher
     private void ThrowBadChoice(int index, int readyCount)
         => throw new InvalidOperationException($"strategy {_strategy.Name} chose delivery {index} of {readyCount}");
 
-    /// <summary>The message's part of the trace: its type's stable hash, and its content when it is <see cref="ITraceable"/>.</summary>
-    private ulong Fingerprint(object message, out Type type)
+    /// <summary>The message's part of the trace (of what an ask reply carries): its type's stable hash, and its content when it is <see cref="ITraceable"/>.</summary>
+    private ulong Fingerprint(object inner, out Type type)
     {
-        object inner = message is AskReply reply ? reply.Message : message;
         type = inner.GetType();
         if (!ReferenceEquals(type, _lastType))
         {
@@ -498,19 +507,15 @@ internal sealed partial class DeterministicScheduler : Dispatcher
 
     private void CacheTypeHash(Type type)
     {
-        if (!_typeHashes.TryGetValue(type, out _lastTypeHash))
-        {
-            _lastTypeHash = TraceHash.OfString(type.FullName ?? type.Name);
-            _typeHashes.Add(type, _lastTypeHash);
-        }
-
+        MessageTypeInfo info = MessageTypeInfo.Of(type);
+        _lastTypeHash = info.Hash;
+        _lastTypeTraceable = info.Traceable;
         _lastType = type;
-        _lastTypeTraceable = typeof(ITraceable).IsAssignableFrom(type);
     }
 
-    private static string MessageName(object message) => message switch
+    private static string MessageName(object message, object content) => message switch
     {
-        AskReply reply => "reply " + reply.Message.GetType().Name,
+        _ when !ReferenceEquals(content, message) => "reply " + content.GetType().Name,
         Resume => "resume",
         TerminateMessage => "terminate",
         _ => message.GetType().Name,

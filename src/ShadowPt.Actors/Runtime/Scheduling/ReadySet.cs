@@ -48,12 +48,14 @@ public readonly ref struct ReadySet
     /// The message choice <paramref name="index"/> would deliver, never changed by looking: an ask reply is
     /// shown by what it carries, and the resumption of an await as <see cref="ResumeMarker"/>.
     /// </summary>
-    public object HeadMessage(int index) => At(index).PeekHead() switch
+    public object HeadMessage(int index)
     {
-        Actors.AskReply reply => reply.Message,
-        Actors.Resume => ResumeMarker.Instance,
-        object message => message,
-    };
+        Channel channel = At(index);
+        object message = channel.PeekHead();
+        return channel.Kind != ChannelKind.Reply ? message
+            : message is Actors.Resume ? ResumeMarker.Instance
+            : Actors.PendingAsk.ReplyContent(message);
+    }
 
     /// <summary>The index of the ready choice on channel <paramref name="channelId"/>, or -1 when that channel is not ready or unknown.</summary>
     public int IndexOfChannel(int channelId)
