@@ -65,7 +65,7 @@ public sealed class InspectorActor : ReceiveActor
         Print($"shadowpt_open({_spec.TargetPid}) = {opened}");
         if (opened < 0)
         {
-            await Exit();
+            await ExitSyscall();
             return;
         }
 
@@ -84,7 +84,7 @@ public sealed class InspectorActor : ReceiveActor
             Print($"shadowpt_close() = {(await Syscall(new ShadowptCloseCall())).Ret}");
         }
 
-        await Exit();
+        await ExitSyscall(); // the program's end: returning is the ordinary way out, no exception to unwind
     }
 
     /// <summary>One pass over the table: three word loads per entry, one line per page.</summary>
@@ -107,11 +107,15 @@ public sealed class InspectorActor : ReceiveActor
         await Context.Delay(_spec.PeriodTicks);
     }
 
+    /// <summary>exit(0) from the middle of the program: unwinds it (the exception never leaves <see cref="Run"/>).</summary>
     private async ActorTask Exit()
     {
-        await _machine.Cpus[_cpu].AskUser(Context, _pid, new SyscallOp(new ExitCall(0)));
+        await ExitSyscall();
         throw new InspectorExited();
     }
+
+    /// <summary>The exit(0) system call, without unwinding: where the program ends anyway it simply returns after it.</summary>
+    private AskAwaitable<UserResult> ExitSyscall() => _machine.Cpus[_cpu].AskUser(Context, _pid, new SyscallOp(new ExitCall(0)));
 
     private async ActorTask Store(VirtAddr address, ulong value) => await Step(new WordAccessOp(address, true, value));
 
