@@ -161,14 +161,13 @@ public sealed class TlbCoherenceObserver : KernelObserver
     }
 
     /// <summary>The access goes through a cached translation: stale if a completed shootdown had to drop it.</summary>
-    public override void TlbHitUsed(TlbHit e)
+    public override void TlbHitUsed(in TlbHit e)
     {
-        ArgumentNullException.ThrowIfNull(e);
         CachedTranslation? t = _mirror.Cached(e.Cpu, e.Entry.Mm, e.Entry.Vpn);
         Bug.On(t is null || t.Entry != e.Entry, $"tlb-coherence: {e.Cpu} hits {e.Entry}, which its mirrored TLB does not hold");
         if (t!.FlushedBy is not null && !TlbMirror.Allows(e.Pte, e.Entry, e.Write))
         {
-            Fail(StaleTlbKind, _reports.StaleUse(t, e), e.Place.Step);
+            Fail(StaleTlbKind, _reports.StaleUse(t, in e), e.Place.Step);
         }
         else if (t.Invalidation is not null && t.FlushedBy is null)
         {

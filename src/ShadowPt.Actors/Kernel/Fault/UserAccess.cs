@@ -68,7 +68,11 @@ public static class UserAccess
                     return (false, 0);
                 }
 
-                ulong got = await k.MemWith(write ? "store (tlb hit)" : "load (tlb hit)", static (s, a) => ((TlbHitAccess)a).Run(s), new TlbHitAccess(k.Cpu, hit, address, write, value, size, who));
+                TlbHitAccess access = k.SpareTlbHitAccess ?? new TlbHitAccess();
+                k.SpareTlbHitAccess = null;
+                access.Arm(k.Cpu, hit, address, write, value, size, who);
+                ulong got = await k.MemWith(write ? "store (tlb hit)" : "load (tlb hit)", static (s, a) => ((TlbHitAccess)a).Run(s), access);
+                k.SpareTlbHitAccess = access; // it ran (this is its reply): this CPU's next hit may use it again
                 return (true, got);
             }
 
@@ -90,14 +94,41 @@ public static class UserAccess
 
     /// <summary>
     /// The memory operation of an access through a TLB hit. Its arguments are fields rather than a
-    /// lambda's captures, so the hot path allocates one object instead of a closure and a delegate.
+    /// lambda's captures, and one instance per CPU is used again and again
+    /// (<see cref="KernelContext.SpareTlbHitAccess"/>), so a hit allocates no argument object at all.
     /// </summary>
-    private sealed class TlbHitAccess(CpuId cpu, TlbEntry hit, VirtAddr address, bool write, ulong value, int size, string who)
+    /// <remarks>
+    /// Reuse is safe because only <see cref="MemOp{T}"/>'s private body reads the fields, once, when the
+    /// memory actor runs the operation, and the CPU arms it again only after that operation's reply: a CPU
+    /// has one access in flight (an instruction is not interruptible). <see cref="Arm"/> and
+    /// <see cref="Run"/> check that they alternate, so a reuse while an operation is in flight is a kernel bug.
+    /// </remarks>
+    internal sealed class TlbHitAccess
     {
+        private CpuId _cpu;
+        private TlbEntry _hit;
+        private VirtAddr _address;
+        private bool _write;
+        private ulong _value;
+        private int _size;
+        private string _who = string.Empty;
+
+        /// <summary>Whether it was armed and its operation has not run yet.</summary>
+        private bool _armed;
+
+        /// <summary>Sets the arguments of the next access; it must not be in flight.</summary>
+        public void Arm(CpuId cpu, TlbEntry hit, VirtAddr address, bool write, ulong value, int size, string who)
+        {
+            Bug.On(_armed, $"{cpu}: tlb-hit access reused while its memory operation is in flight");
+            (_cpu, _hit, _address, _write, _value, _size, _who, _armed) = (cpu, hit, address, write, value, size, who, true);
+        }
+
         public ulong Run(KernelState state)
         {
-            state.NoteTlbHit(cpu, hit, write);
-            return AccessFrame(state, hit.Pfn, address, write, value, size, who);
+            Bug.On(!_armed, $"{_cpu}: tlb-hit access run without being armed (run twice?)");
+            _armed = false;
+            state.NoteTlbHit(_cpu, _hit, _write);
+            return AccessFrame(state, _hit.Pfn, _address, _write, _value, _size, _who);
         }
     }
 
