@@ -118,7 +118,7 @@ public sealed class CpuActor : ReceiveActor
             return new UserResult(0, false, 0, true);
         }
 
-        return outcome.Segv ? await Syscalls.ForceSigsegv(_k, access.Address) : new UserResult(0, false, (byte)word, false) { Word = word };
+        return outcome.Segv ? await Syscalls.ForceSigsegv(_k, access.Address) : UserResult.AccessedWord(word);
     }
 
     /// <summary>
@@ -135,8 +135,30 @@ public sealed class CpuActor : ReceiveActor
             return true;
         }
 
+        (bool alive, MmId? mm, long gen) = await SwitchMm(pid);
+        if (!alive)
+        {
+            return false;
+        }
+
+        _k.CurrentPid = pid;
+        _k.CurrentMm = mm;
+        if (mm is MmId loaded)
+        {
+            _k.SyncTlbGen(loaded, gen);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The memory side of a context switch to <paramref name="pid"/>: (alive, its mm, the mm's tlb_gen).
+    /// Its own method so that the lambda's closure is allocated only when the task really changes.
+    /// </summary>
+    private MemAwaitable<(bool Alive, MmId? Mm, long TlbGen)> SwitchMm(int pid)
+    {
         CpuId cpu = _k.Cpu;
-        (bool alive, MmId? mm, long gen) = await _k.Mem("context_switch", s =>
+        return _k.Mem("context_switch", s =>
         {
             TaskStruct task = s.Task(pid);
             if (task.Exited)
@@ -144,9 +166,12 @@ public sealed class CpuActor : ReceiveActor
                 return (false, (MmId?)null, 0L);
             }
 
-            if (s.PerCpu.Any(c => c.Cpu != cpu && c.CurrentPid == pid))
+            for (int i = 0; i < s.PerCpu.Count; i++)
             {
-                throw Bug.Fail($"{task} switched in on {cpu} while it is current on another CPU");
+                if (s.PerCpu[i].Cpu != cpu && s.PerCpu[i].CurrentPid == pid)
+                {
+                    throw Bug.Fail($"{task} switched in on {cpu} while it is current on another CPU");
+                }
             }
 
             PerCpuState pcs = s.PerCpu[cpu.Value];
@@ -162,19 +187,6 @@ public sealed class CpuActor : ReceiveActor
             next?.CpumaskSetCpu(cpu);
             return (true, next?.Id, next?.TlbGen ?? 0);
         });
-        if (!alive)
-        {
-            return false;
-        }
-
-        _k.CurrentPid = pid;
-        _k.CurrentMm = mm;
-        if (mm is MmId loaded)
-        {
-            _k.SyncTlbGen(loaded, gen);
-        }
-
-        return true;
     }
 
     /// <summary>schedule() to the idle task: enter lazy TLB mode, keeping the mm loaded and in mm_cpumask.</summary>

@@ -121,7 +121,14 @@ public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : 
     /// <summary>The result of each completed access, by the byte it loaded or stored.</summary>
     private static readonly UserResult[] AccessResults = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(b => new UserResult(0, false, (byte)b, false))];
 
+    /// <summary>The result of each completed word access whose word is below 256 (the inspector's pfns and state flags are).</summary>
+    private static readonly UserResult[] SmallWordResults = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(w => new UserResult(0, false, (byte)w, false) { Word = (ulong)w })];
+
     public static UserResult Returned(long ret) => new(ret, false, 0, false);
+
+    /// <summary>A word access completed with <paramref name="word"/> (its low byte is <see cref="Value"/>); shared instances for small words.</summary>
+    public static UserResult AccessedWord(ulong word) =>
+        word < (ulong)SmallWordResults.Length ? SmallWordResults[word] : new UserResult(0, false, (byte)word, false) { Word = word };
 
     /// <summary>A user access completed with <paramref name="value"/>; shared instances, as one is returned per access.</summary>
     public static UserResult Accessed(byte value) => AccessResults[value];

@@ -65,6 +65,21 @@ public sealed class UserRequestTests
         }
     }
 
+    [Theory]
+    [InlineData(0UL)]
+    [InlineData(1UL)]
+    [InlineData(255UL)]
+    [InlineData(256UL)]
+    [InlineData(0x7f0000001234UL)]
+    [InlineData(ulong.MaxValue)]
+    public void AWordAccessResultCarriesItsWordAndLowByteWhetherSharedOrNot(ulong word)
+    {
+        UserResult result = UserResult.AccessedWord(word);
+
+        Assert.Equal(new UserResult(0, false, (byte)word, false) { Word = word }, result);
+        Assert.Equal(word < 256, ReferenceEquals(result, UserResult.AccessedWord(word))); // small words are shared instances
+    }
+
     [Fact]
     public void OtherOpsHashTheirText()
     {
