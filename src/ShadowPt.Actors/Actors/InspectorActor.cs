@@ -97,7 +97,7 @@ public sealed class InspectorActor : ReceiveActor
             ulong vaddr = await Load(at);
             ulong pfn = await Load(at + 8);
             ulong state = await Load(at + 16);
-            Print("  " + Spt.Spt.Describe(new ShadowPte(vaddr, pfn, state)));
+            Print(EntryLines.Of(new ShadowPte(vaddr, pfn, state)));
         }
     }
 
@@ -152,6 +152,38 @@ public sealed class InspectorActor : ReceiveActor
 
     /// <summary>Most lines an inspector prints into its scenario's output.</summary>
     public const int OutputLinesMax = 100_000;
+
+    /// <summary>
+    /// The printed lines of shadow entries, remembered by entry value: the table rarely changes between
+    /// ticks and the same entries come back in every schedule of an exploration, so a line is formatted
+    /// once, not once per entry per tick. Direct-mapped and bounded (<see cref="Slots"/> lines per thread;
+    /// a colliding entry replaces the slot). Strings are immutable, so sharing one between runs changes
+    /// nothing anyone can see; thread-static, so no two threads ever share a slot.
+    /// </summary>
+    internal static class EntryLines
+    {
+        /// <summary>Lines remembered per thread (a power of two).</summary>
+        public const int Slots = 1024;
+
+        [ThreadStatic]
+        private static (ShadowPte Entry, string? Line)[]? _lines;
+
+        /// <summary>"  0x1000 pfn 0x2a4 [allocated anonymous mapped]": <see cref="Spt.Spt.Describe"/> indented as the inspector prints it.</summary>
+        public static string Of(ShadowPte entry)
+        {
+            (ShadowPte Entry, string? Line)[] lines = _lines ??= new (ShadowPte, string?)[Slots];
+            ulong mixed = ((entry.Vaddr >> 12) * 0x9E3779B97F4A7C15UL) ^ (entry.Pfn * 0xC2B2AE3D27D4EB4FUL) ^ entry.StateFlags;
+            ref (ShadowPte Entry, string? Line) slot = ref lines[(int)(mixed >> 54) & (Slots - 1)];
+            if (slot.Line is not null && slot.Entry == entry)
+            {
+                return slot.Line;
+            }
+
+            string line = "  " + Spt.Spt.Describe(entry);
+            slot = (entry, line);
+            return line;
+        }
+    }
 
     /// <summary>Unwinds the inspector's program when it exits.</summary>
     private sealed class InspectorExited : Exception

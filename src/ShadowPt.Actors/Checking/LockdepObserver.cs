@@ -88,5 +88,26 @@ public sealed class LockdepObserver(ActorSystem system) : KernelObserver
         return name;
     }
 
-    private static HeldLock ToHeld(LockUse use) => new(use.Lock.Class, use.Lock.Name, use.Subclass, use.Place);
+    /// <summary>
+    /// Lock instance names by lock (<c>mm2-&gt;mmap_lock</c>, <c>ptl …</c>): a name is formatted by its lock on
+    /// every call, and every acquire names the lock and all those held. Locks are values (records), so equal
+    /// locks share the entry; bounded like the task names.
+    /// </summary>
+    private readonly Dictionary<LockRef, string> _lockNames = new();
+
+    private string LockName(LockRef lockRef)
+    {
+        if (!_lockNames.TryGetValue(lockRef, out string? name))
+        {
+            name = lockRef.Name;
+            if (_lockNames.Count < NamesCachedMax)
+            {
+                _lockNames.Add(lockRef, name);
+            }
+        }
+
+        return name;
+    }
+
+    private HeldLock ToHeld(LockUse use) => new(use.Lock.Class, LockName(use.Lock), use.Subclass, use.Place);
 }

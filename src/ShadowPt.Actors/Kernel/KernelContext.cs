@@ -157,7 +157,7 @@ public sealed partial class KernelContext
             return;
         }
 
-        var held = new LockUse[_held.Count];
+        LockUse[] held = _held.Count == 0 ? [] : new LockUse[_held.Count]; // the empty snapshot is shared
         for (int i = 0; i < held.Length; i++)
         {
             held[i] = new LockUse(_held[i].Lock, _held[i].Mode, _heldMeta[i].Subclass, _heldMeta[i].Place);

@@ -1,5 +1,7 @@
+using ShadowPt.Actors;
 using ShadowPt.Scenarios;
 using ShadowPt.Scenarios.BuiltIn;
+using ShadowPt.Spt;
 
 namespace ShadowPt.Tests.Actors;
 
@@ -35,5 +37,24 @@ public sealed class InspectorActorTests
         Assert.Null(report.Violation);
         Assert.Equal(0, thrown);
         Assert.Equal("shadowpt_close() = 0", scenario.Output[^1]); // it ran to its end (and exited: no violation of the resource checks)
+    }
+
+    [Fact]
+    public void AnEntryLineIsTheDescriptionOfThatEntryWhateverTheCacheHeldBefore()
+    {
+        // More entries than slots, so slots are replaced; every line must still describe its own entry.
+        var entries = new List<ShadowPte>();
+        for (ulong i = 0; i < 3 * InspectorActor.EntryLines.Slots; i++)
+        {
+            entries.Add(new ShadowPte(0x40000000 + (i * 4096), i % 7 == 0 ? 0 : 0x200 + i, i % 8));
+        }
+
+        foreach (ShadowPte e in entries.Concat(entries.AsEnumerable().Reverse()))
+        {
+            Assert.Equal("  " + global::ShadowPt.Spt.Spt.Describe(e), InspectorActor.EntryLines.Of(e));
+        }
+
+        ShadowPte last = entries[^1];
+        Assert.Same(InspectorActor.EntryLines.Of(last), InspectorActor.EntryLines.Of(last)); // remembered, not formatted again
     }
 }
