@@ -49,12 +49,51 @@ public sealed class CpuActor : ReceiveActor
     /// <summary>Whether <see cref="DrainRunQueue"/> is running (possibly suspended).</summary>
     private bool _running;
 
-    /// <summary>Runs queued requests one at a time: the kernel is not preemptible here.</summary>
+    /// <summary>
+    /// Runs queued requests one at a time: the kernel is not preemptible here. A request's path is the
+    /// loop's body, and a user access is awaited right here, rather than in methods of their own: every
+    /// user access passes through this loop, and each suspended async layer would cost a box.
+    /// </summary>
     private async ActorTask DrainRunQueue()
     {
         while (_runQueue.TryDequeue(out (UserRequest Request, IActorRef ReplyTo) next))
         {
-            await RunUserRequest(next.Request, next.ReplyTo);
+            (UserRequest request, IActorRef replyTo) = next;
+            _k.RaiseUserOpStarted(request.Pid, request.Op);
+            if (!await ContextSwitch(request.Pid))
+            {
+                _k.RaiseUserOpDone(request.Pid, request.Op, UserResult.Dead);
+                replyTo.Tell(UserResult.Dead, Self); // an exited task never runs again: no access, no syscall
+                continue;
+            }
+
+            await NumaBalancing.TaskTickNuma(_k); // a tick of the running task: the NUMA scan when due (Kernel/Numa)
+            UserResult result;
+            if (request.Op is AccessOp or WordAccessOp && _k.CurrentMm is not null)
+            {
+                (VirtAddr address, bool write, ulong value, bool isWord) = request.Op is WordAccessOp w
+                    ? (w.Address, w.Write, w.Value, true)
+                    : (((AccessOp)request.Op).Address, ((AccessOp)request.Op).Write, ((AccessOp)request.Op).Value, false);
+                (AccessOutcome outcome, ulong loaded) = await (isWord
+                    ? UserAccess.ExecuteWord(_k, address, write, value)
+                    : UserAccess.ExecuteByte(_k, address, write, (byte)value));
+                result = outcome.Oom || outcome.Segv ? await AccessFailed(outcome, address)
+                    : isWord ? UserResult.AccessedWord(loaded) : UserResult.Accessed(outcome.Value);
+            }
+            else
+            {
+                result = request.Op switch
+                {
+                    SyscallOp s => await Syscalls.Run(_k, s.Call),
+                    AccessOp or WordAccessOp => new UserResult(0, false, 0, true), // current has no mm: the task is gone
+                    SleepOp => await SwitchToIdle(),
+                    _ => throw new KernelBugException($"unknown user operation {request.Op}"),
+                };
+            }
+
+            _k.AssertNoLocksHeld(request.Op); // formats the op only when a lock is left held
+            _k.RaiseUserOpDone(request.Pid, request.Op, result);
+            replyTo.Tell(result, Self);
         }
 
         _running = false;
@@ -63,62 +102,16 @@ public sealed class CpuActor : ReceiveActor
     /// <summary>This CPU's kernel context (tests read its TLB at quiescent points).</summary>
     internal KernelContext Kernel => _k;
 
-    private async ActorTask RunUserRequest(UserRequest request, IActorRef replyTo)
+    /// <summary>A user access that faulted for good: the OOM killer's SIGKILL, or a SIGSEGV.</summary>
+    private async ActorTask<UserResult> AccessFailed(AccessOutcome outcome, VirtAddr address)
     {
-        _k.RaiseUserOpStarted(request.Pid, request.Op);
-        if (!await ContextSwitch(request.Pid))
-        {
-            _k.RaiseUserOpDone(request.Pid, request.Op, UserResult.Dead);
-            replyTo.Tell(UserResult.Dead, Self); // an exited task never runs again: no access, no syscall
-            return;
-        }
-
-        await NumaBalancing.TaskTickNuma(_k); // a tick of the running task: the NUMA scan when due (Kernel/Numa)
-        UserResult result = request.Op switch
-        {
-            SyscallOp s => await Syscalls.Run(_k, s.Call),
-            AccessOp a => await Access(a),
-            WordAccessOp w => await AccessWord(w),
-            SleepOp => await SwitchToIdle(),
-            _ => throw new KernelBugException($"unknown user operation {request.Op}"),
-        };
-        _k.AssertNoLocksHeld(request.Op); // formats the op only when a lock is left held
-        _k.RaiseUserOpDone(request.Pid, request.Op, result);
-        replyTo.Tell(result, Self);
-    }
-
-    private async ActorTask<UserResult> Access(AccessOp access)
-    {
-        if (_k.CurrentMm is null)
-        {
-            return new UserResult(0, false, 0, true);
-        }
-
-        AccessOutcome outcome = await UserAccess.Execute(_k, access.Address, access.Write, access.Value);
         if (outcome.Oom)
         {
             await Syscalls.DoExit(_k, 137); // the OOM killer's SIGKILL
             return new UserResult(0, false, 0, true);
         }
 
-        return outcome.Segv ? await Syscalls.ForceSigsegv(_k, access.Address) : UserResult.Accessed(outcome.Value);
-    }
-
-    private async ActorTask<UserResult> AccessWord(WordAccessOp access)
-    {
-        if (_k.CurrentMm is null)
-        {
-            return new UserResult(0, false, 0, true);
-        }
-
-        (AccessOutcome outcome, ulong word) = await UserAccess.ExecuteWord(_k, access.Address, access.Write, access.Value);
-        if (outcome.Oom)
-        {
-            await Syscalls.DoExit(_k, 137);
-            return new UserResult(0, false, 0, true);
-        }
-
-        return outcome.Segv ? await Syscalls.ForceSigsegv(_k, access.Address) : UserResult.AccessedWord(word);
+        return await Syscalls.ForceSigsegv(_k, address);
     }
 
     /// <summary>

@@ -69,7 +69,7 @@ public sealed class InspectorActor : ReceiveActor
             return;
         }
 
-        ulong end = await Load(dest + 8);
+        ulong end = (await Step(Load(dest + 8))).Word;
         int shown = (int)((end - _spec.StartVaddr + PageGeometry.PageSize - 1) / PageGeometry.PageSize);
         Print($"shadowpt_start() = {(await Syscall(new ShadowptStartCall())).Ret}");
         for (int tick = 0; tick < Math.Min(_spec.Ticks, InspectorSpec.TicksMax); tick++)
@@ -94,9 +94,9 @@ public sealed class InspectorActor : ReceiveActor
         for (int i = 0; i < count; i++)
         {
             VirtAddr at = new(entries + ((ulong)i * Spt.Spt.ShadowPteBytes));
-            ulong vaddr = await Load(at);
-            ulong pfn = await Load(at + 8);
-            ulong state = await Load(at + 16);
+            ulong vaddr = (await Step(Load(at))).Word; // awaiting Step itself: no async layer per load
+            ulong pfn = (await Step(Load(at + 8))).Word;
+            ulong state = (await Step(Load(at + 16))).Word;
             Print(EntryLines.Of(new ShadowPte(vaddr, pfn, state)));
         }
     }
@@ -119,7 +119,8 @@ public sealed class InspectorActor : ReceiveActor
 
     private async ActorTask Store(VirtAddr address, ulong value) => await Step(new WordAccessOp(address, true, value));
 
-    private async ActorTask<ulong> Load(VirtAddr address) => (await Step(new WordAccessOp(address, false, 0))).Word;
+    /// <summary>The 8-byte load of <paramref name="address"/>: its result's <see cref="UserResult.Word"/> is the word.</summary>
+    private static WordAccessOp Load(VirtAddr address) => new(address, false, 0);
 
     private ActorTask<UserResult> Syscall(Syscall call) => Step(new SyscallOp(call));
 
