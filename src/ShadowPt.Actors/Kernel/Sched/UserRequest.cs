@@ -107,7 +107,13 @@ public sealed record WordAccessOp(VirtAddr Address, bool Write, ulong Value) : U
 }
 
 /// <summary>The task sleeps (think time): the CPU switches to its idle task, lazily keeping the mm loaded.</summary>
-public sealed record SleepOp : UserOp;
+public sealed record SleepOp : UserOp
+{
+    /// <summary>The hash of the text every sleep op has, <c>SleepOp { }</c>: a sleep is asked for every tick.</summary>
+    private static readonly ulong TextHash = TraceHash.OfString(new SleepOp().ToString());
+
+    internal override ulong ToStringHash() => TextHash;
+}
 
 /// <summary>A process's request to its CPU to run <see cref="Op"/> as task <see cref="Pid"/>.</summary>
 public sealed record UserRequest(int Pid, UserOp Op) : ITraceable
