@@ -25,6 +25,9 @@ public sealed class InspectorActor : ReceiveActor
     /// <summary>Operations done so far, for <see cref="InspectorSpec.ExitAfterOperations"/>.</summary>
     private int _operations;
 
+    /// <summary>The table's load requests by entry and word, made on first use (see <see cref="LoadRequest"/>).</summary>
+    private UserRequest?[] _loads = [];
+
     public InspectorActor(Machine machine, InspectorSpec spec, int pid, int cpu, List<string> output)
     {
         _machine = machine;
@@ -88,17 +91,44 @@ public sealed class InspectorActor : ReceiveActor
     }
 
     /// <summary>One pass over the table: three word loads per entry, one line per page.</summary>
+    /// <remarks>
+    /// The loads are <see cref="Step"/> written out (exit point, request, death check) and awaited here, not
+    /// in a method of their own: a suspended async layer costs a box, and these are most of the inspector's steps.
+    /// </remarks>
     private async ActorTask ReadTable(ulong entries, int count)
     {
         Print(string.Create(CultureInfo.InvariantCulture, $"[tick {Context.Now.Value}] shadow table of pid {_spec.TargetPid}:"));
         for (int i = 0; i < count; i++)
         {
-            VirtAddr at = new(entries + ((ulong)i * Spt.Spt.ShadowPteBytes));
-            ulong vaddr = (await Step(Load(at))).Word; // awaiting Step itself: no async layer per load
-            ulong pfn = (await Step(Load(at + 8))).Word;
-            ulong state = (await Step(Load(at + 16))).Word;
+            await ExitIfDue();
+            ulong vaddr = Alive(await Ask(LoadRequest(entries, count, i, 0))).Word;
+            await ExitIfDue();
+            ulong pfn = Alive(await Ask(LoadRequest(entries, count, i, 1))).Word;
+            await ExitIfDue();
+            ulong state = Alive(await Ask(LoadRequest(entries, count, i, 2))).Word;
             Print(EntryLines.Of(new ShadowPte(vaddr, pfn, state)));
         }
+    }
+
+    /// <summary>
+    /// The request loading word <paramref name="word"/> of entry <paramref name="entry"/>, made on first use
+    /// and sent again every tick: requests are immutable, so sending the same one again is sending an equal one.
+    /// </summary>
+    private UserRequest LoadRequest(ulong entries, int count, int entry, int word)
+    {
+        if (_loads.Length != count * 3)
+        {
+            _loads = new UserRequest?[count * 3];
+        }
+
+        var at = new VirtAddr(entries + ((ulong)entry * Spt.Spt.ShadowPteBytes) + ((ulong)word * 8));
+        ref UserRequest? request = ref _loads[(entry * 3) + word];
+        if (request is null || ((WordAccessOp)request.Op).Address != at)
+        {
+            request = new UserRequest(_pid, Load(at));
+        }
+
+        return request;
     }
 
     private async ActorTask Sleep()
@@ -127,21 +157,29 @@ public sealed class InspectorActor : ReceiveActor
     /// <summary>One operation; exits first when the spec says this is where the inspector dies.</summary>
     private async ActorTask<UserResult> Step(UserOp op)
     {
-        if (_spec.ExitAfterOperations is int limit && _operations >= limit)
-        {
-            Print($"inspector exits after {_operations} operations");
-            await Exit();
-        }
-
-        _operations++;
-        UserResult result = await _machine.Cpus[_cpu].AskUser(Context, _pid, op);
-        if (result.Killed)
-        {
-            throw new InspectorExited();
-        }
-
-        return result;
+        await ExitIfDue();
+        return Alive(await Ask(new UserRequest(_pid, op)));
     }
+
+    /// <summary>Exits (unwinding) when the spec says the inspector dies before its next operation; else completed at once.</summary>
+    private ActorTask ExitIfDue() =>
+        _spec.ExitAfterOperations is int limit && _operations >= limit ? ExitAfterOperations() : ActorTask.CompletedTask;
+
+    private async ActorTask ExitAfterOperations()
+    {
+        Print($"inspector exits after {_operations} operations");
+        await Exit();
+    }
+
+    /// <summary>Sends one operation to the CPU, counting it.</summary>
+    private AskAwaitable<UserResult> Ask(UserRequest request)
+    {
+        _operations++;
+        return _machine.Cpus[_cpu].AskUser(Context, request);
+    }
+
+    /// <summary>The result of an operation of a task still alive; a killed inspector unwinds.</summary>
+    private static UserResult Alive(UserResult result) => result.Killed ? throw new InspectorExited() : result;
 
     private void Print(string line)
     {
@@ -195,9 +233,13 @@ public sealed class InspectorActor : ReceiveActor
 /// <summary>Asking a CPU to run a user operation.</summary>
 public static class CpuRequests
 {
-    public static AskAwaitable<UserResult> AskUser(this IActorRef cpu, IActorContext context, int pid, UserOp op)
+    public static AskAwaitable<UserResult> AskUser(this IActorRef cpu, IActorContext context, int pid, UserOp op) =>
+        cpu.AskUser(context, new UserRequest(pid, op));
+
+    /// <summary>Asks with a request already made (one sent again and again: requests are immutable).</summary>
+    public static AskAwaitable<UserResult> AskUser(this IActorRef cpu, IActorContext context, UserRequest request)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.Ask<UserResult>(cpu, new UserRequest(pid, op));
+        return context.Ask<UserResult>(cpu, request);
     }
 }
