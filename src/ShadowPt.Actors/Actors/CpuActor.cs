@@ -32,7 +32,11 @@ public sealed class CpuActor : ReceiveActor
             if (!_running)
             {
                 _running = true;
-                Cell.AdoptDetached(DrainRunQueue());
+                Cell.AdoptDetached(RunLoop());
+            }
+            else if (_waiter.IsParked)
+            {
+                _waiter.Wake(); // the loop runs the request now, as a loop started here would
             }
         });
     }
@@ -46,18 +50,29 @@ public sealed class CpuActor : ReceiveActor
     /// </summary>
     private readonly Queue<(UserRequest Request, IActorRef ReplyTo)> _runQueue = new();
 
-    /// <summary>Whether <see cref="DrainRunQueue"/> is running (possibly suspended).</summary>
+    /// <summary>Whether <see cref="RunLoop"/> was started (it then runs, suspended or parked, for the CPU's life).</summary>
     private bool _running;
 
+    /// <summary>Where <see cref="RunLoop"/> parks while the run queue is empty.</summary>
+    private readonly RunQueueWaiter _waiter = new();
+
     /// <summary>
-    /// Runs queued requests one at a time: the kernel is not preemptible here. A request's path is the
-    /// loop's body, and a user access is awaited right here, rather than in methods of their own: every
-    /// user access passes through this loop, and each suspended async layer would cost a box.
+    /// Runs queued requests one at a time: the kernel is not preemptible here. Started by the first
+    /// request, it parks on <see cref="_waiter"/> whenever the queue is empty and the next request wakes
+    /// it. A request's path is the loop's body, and a user access is awaited right here, rather than in
+    /// methods of their own: every user access passes through this loop, and each suspended async layer
+    /// (and each new loop) would cost a box.
     /// </summary>
-    private async ActorTask DrainRunQueue()
+    private async ActorTask RunLoop()
     {
-        while (_runQueue.TryDequeue(out (UserRequest Request, IActorRef ReplyTo) next))
+        while (true)
         {
+            if (!_runQueue.TryDequeue(out (UserRequest Request, IActorRef ReplyTo) next))
+            {
+                await _waiter; // parked until the next request
+                continue;
+            }
+
             (UserRequest request, IActorRef replyTo) = next;
             _k.RaiseUserOpStarted(request.Pid, request.Op);
             if (!await ContextSwitch(request.Pid))
@@ -95,8 +110,6 @@ public sealed class CpuActor : ReceiveActor
             _k.RaiseUserOpDone(request.Pid, request.Op, result);
             replyTo.Tell(result, Self);
         }
-
-        _running = false;
     }
 
     /// <summary>This CPU's kernel context (tests read its TLB at quiescent points).</summary>
