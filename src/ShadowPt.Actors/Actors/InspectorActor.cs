@@ -97,7 +97,7 @@ public sealed class InspectorActor : ReceiveActor
     /// </remarks>
     private async ActorTask ReadTable(ulong entries, int count)
     {
-        Print(string.Create(CultureInfo.InvariantCulture, $"[tick {Context.Now.Value}] shadow table of pid {_spec.TargetPid}:"));
+        Print(EntryLines.Header(Context.Now.Value, _spec.TargetPid));
         for (int i = 0; i < count; i++)
         {
             await ExitIfDue();
@@ -204,8 +204,29 @@ public sealed class InspectorActor : ReceiveActor
         /// <summary>Lines remembered per thread (a power of two).</summary>
         public const int Slots = 1024;
 
+        /// <summary>Header lines remembered per thread (a power of two): one per tick and target.</summary>
+        public const int HeaderSlots = 64;
+
         [ThreadStatic]
         private static (ShadowPte Entry, string? Line)[]? _lines;
+
+        [ThreadStatic]
+        private static (long Tick, int Pid, string? Line)[]? _headers;
+
+        /// <summary>"[tick 3] shadow table of pid 2:", the line before each pass over the table.</summary>
+        public static string Header(long tick, int pid)
+        {
+            (long Tick, int Pid, string? Line)[] headers = _headers ??= new (long, int, string?)[HeaderSlots];
+            ref (long Tick, int Pid, string? Line) slot = ref headers[(int)((tick * 7) ^ pid) & (HeaderSlots - 1)];
+            if (slot.Line is not null && slot.Tick == tick && slot.Pid == pid)
+            {
+                return slot.Line;
+            }
+
+            string line = string.Create(CultureInfo.InvariantCulture, $"[tick {tick}] shadow table of pid {pid}:");
+            slot = (tick, pid, line);
+            return line;
+        }
 
         /// <summary>"  0x1000 pfn 0x2a4 [allocated anonymous mapped]": <see cref="Spt.Spt.Describe"/> indented as the inspector prints it.</summary>
         public static string Of(ShadowPte entry)

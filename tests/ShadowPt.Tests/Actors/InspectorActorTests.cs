@@ -57,4 +57,16 @@ public sealed class InspectorActorTests
         ShadowPte last = entries[^1];
         Assert.Same(InspectorActor.EntryLines.Of(last), InspectorActor.EntryLines.Of(last)); // remembered, not formatted again
     }
+
+    [Fact]
+    public void AHeaderLineNamesItsOwnTickAndPid()
+    {
+        for (long tick = 0; tick < 3 * InspectorActor.EntryLines.HeaderSlots; tick++)
+        {
+            foreach (int pid in new[] { 1, 2, 65 })
+            {
+                Assert.Equal($"[tick {tick}] shadow table of pid {pid}:", InspectorActor.EntryLines.Header(tick, pid));
+            }
+        }
+    }
 }

@@ -132,9 +132,35 @@ public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : 
 
     public static UserResult Returned(long ret) => new(ret, false, 0, false);
 
-    /// <summary>A word access completed with <paramref name="word"/> (its low byte is <see cref="Value"/>); shared instances for small words.</summary>
-    public static UserResult AccessedWord(ulong word) =>
-        word < (ulong)SmallWordResults.Length ? SmallWordResults[word] : new UserResult(0, false, (byte)word, false) { Word = word };
+    /// <summary>Slots of <see cref="_recentWordResults"/> (a power of two).</summary>
+    private const int RecentWordSlots = 256;
+
+    /// <summary>
+    /// Results of larger words made lately on this thread, direct-mapped by word: the inspector loads the
+    /// same vaddr words every tick. Results are immutable, so a shared one is as good as a new one;
+    /// thread-static, so no two threads share a slot.
+    /// </summary>
+    [ThreadStatic]
+    private static UserResult?[]? _recentWordResults;
+
+    /// <summary>A word access completed with <paramref name="word"/> (its low byte is <see cref="Value"/>); shared instances for small and recent words.</summary>
+    public static UserResult AccessedWord(ulong word)
+    {
+        if (word < (ulong)SmallWordResults.Length)
+        {
+            return SmallWordResults[word];
+        }
+
+        UserResult?[] recent = _recentWordResults ??= new UserResult?[RecentWordSlots];
+        ref UserResult? slot = ref recent[(int)((word >> 12) ^ word) & (RecentWordSlots - 1)];
+        if (slot is { } cached && cached.Word == word)
+        {
+            return cached;
+        }
+
+        slot = new UserResult(0, false, (byte)word, false) { Word = word };
+        return slot;
+    }
 
     /// <summary>A user access completed with <paramref name="value"/>; shared instances, as one is returned per access.</summary>
     public static UserResult Accessed(byte value) => AccessResults[value];

@@ -77,7 +77,20 @@ public sealed class UserRequestTests
         UserResult result = UserResult.AccessedWord(word);
 
         Assert.Equal(new UserResult(0, false, (byte)word, false) { Word = word }, result);
-        Assert.Equal(word < 256, ReferenceEquals(result, UserResult.AccessedWord(word))); // small words are shared instances
+        Assert.Same(result, UserResult.AccessedWord(word)); // small words always, larger ones while remembered
+    }
+
+    [Fact]
+    public void RememberedWordResultsAndRepliesNeverAnswerForAnotherWord()
+    {
+        // Words that collide in the direct-mapped caches (same slot), interleaved.
+        ulong[] words = [0x40000000, 0x40000000 + (256UL << 12), 0x40001000, 0x40000000 + 256, ulong.MaxValue, 0x40000000];
+        foreach (ulong word in words.Concat(words.Reverse()))
+        {
+            Assert.Equal(word, UserResult.AccessedWord(word).Word);
+            Assert.Equal((byte)word, UserResult.AccessedWord(word).Value);
+            Assert.Equal(word, (ulong)MemReply.Of(word).Value!);
+        }
     }
 
     [Fact]
