@@ -89,9 +89,29 @@ public sealed class CpuActor : ReceiveActor
                 (VirtAddr address, bool write, ulong value, bool isWord) = request.Op is WordAccessOp w
                     ? (w.Address, w.Write, w.Value, true)
                     : (((AccessOp)request.Op).Address, ((AccessOp)request.Op).Write, ((AccessOp)request.Op).Value, false);
-                (AccessOutcome outcome, ulong loaded) = await (isWord
-                    ? UserAccess.ExecuteWord(_k, address, write, value)
-                    : UserAccess.ExecuteByte(_k, address, write, (byte)value));
+                AccessOutcome outcome;
+                ulong loaded;
+                if (UserAccess.StartTlbHit(_k, _k.Mm, address, write, value, isWord ? 8 : 1, out UserAccess.TlbHitAccess? access) is MemAwaitable<ulong> hit)
+                {
+                    // The commonest case, a TLB hit, awaited here: the instruction's first attempt, as ExecuteSized would make it.
+                    try
+                    {
+                        loaded = await hit;
+                        UserAccess.TlbHitDone(_k, access!);
+                        outcome = new AccessOutcome(false, (byte)loaded, false);
+                    }
+                    finally
+                    {
+                        _k.Actor.InterruptsDisabled = false;
+                    }
+                }
+                else
+                {
+                    (outcome, loaded) = await (isWord
+                        ? UserAccess.ExecuteWord(_k, address, write, value)
+                        : UserAccess.ExecuteByte(_k, address, write, (byte)value));
+                }
+
                 result = outcome.Oom || outcome.Segv ? await AccessFailed(outcome, address)
                     : isWord ? UserResult.AccessedWord(loaded) : UserResult.Accessed(outcome.Value);
             }

@@ -40,28 +40,30 @@ public static class UserAccess
         MmId mm = k.Mm;
         for (int attempt = 0; attempt <= Fault.FaultRetriesMax; attempt++)
         {
-            // One attempt of the instruction, with interrupts held off until it completed or faulted.
+            // One attempt of the instruction, with interrupts held off until it completed or faulted: a hit
+            // with the rights it needs, a miss (a page walk), or a hit without them (neither: it faults).
             bool done = false;
             ulong read = 0;
-            k.Actor.InterruptsDisabled = true;
-            try
+            if (StartTlbHit(k, mm, address, write, value, size, out TlbHitAccess? access) is MemAwaitable<ulong> hit)
             {
-                string who = k.Label(write ? "user store" : "user load");
-                if (k.Tlb.Lookup(mm, address) is TlbEntry hit)
+                try
                 {
-                    if (!write || hit.Writable)
-                    {
-                        TlbHitAccess access = k.SpareTlbHitAccess ?? new TlbHitAccess();
-                        k.SpareTlbHitAccess = null;
-                        access.Arm(k.Cpu, hit, address, write, value, size, who);
-                        read = await k.MemWith(write ? "store (tlb hit)" : "load (tlb hit)", static (s, a) => ((TlbHitAccess)a).Run(s), access);
-                        k.SpareTlbHitAccess = access; // it ran (this is its reply): this CPU's next hit may use it again
-                        done = true;
-                    }
+                    read = await hit;
+                    TlbHitDone(k, access!);
+                    done = true;
                 }
-                else
+                finally
+                {
+                    k.Actor.InterruptsDisabled = false;
+                }
+            }
+            else if (k.Tlb.Lookup(mm, address) is null)
+            {
+                k.Actor.InterruptsDisabled = true;
+                try
                 {
                     // TLB miss: the page walker reads the PTE, sets accessed (and dirty) as hardware does, and the access proceeds.
+                    string who = k.Label(write ? "user store" : "user load");
                     (bool ok, Pfn pfn, bool writable, ulong result) = await k.MemWith(write ? "page walk + store" : "page walk + load", static (s, a) => ((WalkAccess)a).Run(s), new WalkAccess(mm, address, write, value, size, who));
                     if (ok)
                     {
@@ -69,10 +71,10 @@ public static class UserAccess
                         (done, read) = (true, result);
                     }
                 }
-            }
-            finally
-            {
-                k.Actor.InterruptsDisabled = false;
+                finally
+                {
+                    k.Actor.InterruptsDisabled = false;
+                }
             }
 
             if (done)
@@ -98,6 +100,33 @@ public static class UserAccess
 
         throw new KernelBugException($"{k.Cpu}: access at {address} kept faulting");
     }
+
+    /// <summary>
+    /// Starts an attempt that hits in the TLB with the rights it needs: interrupts held off, this CPU's
+    /// <see cref="TlbHitAccess"/> armed and its memory operation sent. The caller awaits the result, calls
+    /// <see cref="TlbHitDone"/>, and turns interrupts back on (also when the operation failed). Null, with
+    /// nothing done, on a miss or a hit without the rights. The CPU's run loop starts a load or store with
+    /// it before anything else (no async layer for the commonest access); <see cref="ExecuteSized"/> starts
+    /// every attempt with it.
+    /// </summary>
+    internal static MemAwaitable<ulong>? StartTlbHit(KernelContext k, MmId mm, VirtAddr address, bool write, ulong value, int size, out TlbHitAccess? access)
+    {
+        access = null;
+        if (k.Tlb.Lookup(mm, address) is not TlbEntry hit || (write && !hit.Writable))
+        {
+            return null;
+        }
+
+        Bug.On(size == 8 && (address.Value & 7) != 0, $"unaligned 8-byte access at {address}");
+        k.Actor.InterruptsDisabled = true;
+        access = k.SpareTlbHitAccess ?? new TlbHitAccess();
+        k.SpareTlbHitAccess = null;
+        access.Arm(k.Cpu, hit, address, write, value, size, k.Label(write ? "user store" : "user load"));
+        return k.MemWith(write ? "store (tlb hit)" : "load (tlb hit)", static (s, a) => ((TlbHitAccess)a).Run(s), access);
+    }
+
+    /// <summary>The operation <see cref="StartTlbHit"/> sent ran (this is its reply): this CPU's next hit may use its access again.</summary>
+    internal static void TlbHitDone(KernelContext k, TlbHitAccess access) => k.SpareTlbHitAccess = access;
 
     /// <summary>
     /// The memory operation of an access through a TLB hit. Its arguments are fields rather than a

@@ -25,6 +25,7 @@ public sealed class TlbHitAccessReuseTests
             sim.Write(pid, 1, a + i, (byte)(0x50 + i));
             Assert.Equal(0x50 + i, sim.Read(pid, 1, a + i));
             Assert.Same(spare, sim.Cpu(1).SpareTlbHitAccess);
+            Assert.False(sim.Cpu(1).Actor.InterruptsDisabled); // held off only while the instruction runs
         }
 
         Assert.Null(sim.Cpu(0).SpareTlbHitAccess); // CPU 0 made no access
