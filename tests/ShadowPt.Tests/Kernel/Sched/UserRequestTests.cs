@@ -96,7 +96,16 @@ public sealed class UserRequestTests
     [Fact]
     public void OtherOpsHashTheirText()
     {
-        UserOp[] ops = [new SleepOp(), new SyscallOp(new MunmapCall(new VirtAddr(0x1000), 4096))];
+        UserOp[] ops =
+        [
+            new SleepOp(),
+            new SyscallOp(new MunmapCall(new VirtAddr(0x1000), 4096)),
+            new SyscallOp(new MmapCall(VirtAddr.Zero, 8192, Prot.Read | Prot.Write, MapFlags.Private | MapFlags.Anonymous)),
+            new SyscallOp(new ExitCall(3)),
+            new SyscallOp(new UffdioCopyCall(4, new VirtAddr(0x7f0000000000), 4096, 0x41, 0)),
+            new SyscallOp(new UffdioCopyCall(4, new VirtAddr(0x7f0000000000), 4096, 0x41, 0, [1, 2, 3])),
+            new SyscallOp(null!),
+        ];
 
         Assert.All(ops, op => Assert.Equal(TraceHash.OfString(op.ToString()), op.ToStringHash()));
     }
