@@ -163,13 +163,7 @@ public sealed partial class KernelContext
             return;
         }
 
-        LockUse[] held = _held.Count == 0 ? [] : new LockUse[_held.Count]; // the empty snapshot is shared
-        for (int i = 0; i < held.Length; i++)
-        {
-            held[i] = new LockUse(_held[i].Lock, _held[i].Mode, _heldMeta[i].Subclass, _heldMeta[i].Place);
-        }
-
-        var e = new LockEvent(Cpu, CurrentPid, use, held, Actor.InterruptsDisabled, Actor.Step, Actor.Now);
+        var e = new LockEvent(Cpu, CurrentPid, use, HeldSnapshot(), Actor.InterruptsDisabled, Actor.Step, Actor.Now);
         Events.Raise(e, call);
     }
 
