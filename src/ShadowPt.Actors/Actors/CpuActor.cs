@@ -218,14 +218,14 @@ public sealed class CpuActor : ReceiveActor
     /// <summary>schedule() to the idle task: enter lazy TLB mode, keeping the mm loaded and in mm_cpumask.</summary>
     private async ActorTask<UserResult> SwitchToIdle()
     {
-        CpuId cpu = _k.Cpu;
-        await _k.Mem("enter_lazy_tlb", s =>
+        // The argument is this CPU's kernel context, read only for its (fixed) CPU number: no closure per sleep.
+        await _k.MemWith("enter_lazy_tlb", static (s, k) =>
         {
-            PerCpuState pcs = s.PerCpu[cpu.Value];
+            PerCpuState pcs = s.PerCpu[((KernelContext)k).Cpu.Value];
             pcs.CurrentPid = 0;
             pcs.IsLazy = pcs.LoadedMm is not null;
             return true;
-        });
+        }, _k);
         _k.CurrentPid = 0;
         _k.CurrentMm = null;
         return UserResult.Returned(0);

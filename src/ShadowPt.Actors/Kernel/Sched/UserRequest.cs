@@ -140,7 +140,10 @@ public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : 
     /// <summary>The result of each completed word access whose word is below 256 (the inspector's pfns and state flags are).</summary>
     private static readonly UserResult[] SmallWordResults = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(w => new UserResult(0, false, (byte)w, false) { Word = (ulong)w })];
 
-    public static UserResult Returned(long ret) => new(ret, false, 0, false);
+    /// <summary>The commonest return, 0: shared, as results are immutable.</summary>
+    private static readonly UserResult ReturnedZero = new(0, false, 0, false);
+
+    public static UserResult Returned(long ret) => ret == 0 ? ReturnedZero : new(ret, false, 0, false);
 
     /// <summary>Slots of <see cref="_recentWordResults"/> (a power of two).</summary>
     private const int RecentWordSlots = 256;
