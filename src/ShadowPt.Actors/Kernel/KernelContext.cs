@@ -111,6 +111,14 @@ public sealed partial class KernelContext
     internal MemAwaitable<T> MemWith<T>(string what, Func<KernelState, object, T> body, object args) =>
         new(Actor.Ask<MemReply>(Memory, new MemOp<T>(what, body, args) { Cpu = Cpu, Pid = CurrentPid }));
 
+    /// <summary>Sends <paramref name="op"/>, an operation this CPU keeps and sends again (see <see cref="MemOp.ReuseFor"/>).</summary>
+    internal MemAwaitable<T> MemAgain<T>(MemOp<T> op)
+    {
+        Bug.On(op.Cpu != Cpu, $"{Cpu}: sends a kept memory operation of {op.Cpu}");
+        op.ReuseFor(CurrentPid);
+        return new(Actor.Ask<MemReply>(Memory, op));
+    }
+
     /// <summary>
     /// Takes <paramref name="lockRef"/>, waiting for it as long as it takes. <paramref name="subclass"/>
     /// annotates a second lock of the same class taken on purpose (mmap_write_lock_nested).

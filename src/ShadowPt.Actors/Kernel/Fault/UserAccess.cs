@@ -122,7 +122,7 @@ public static class UserAccess
         access = k.SpareTlbHitAccess ?? new TlbHitAccess();
         k.SpareTlbHitAccess = null;
         access.Arm(k.Cpu, hit, address, write, value, size, k.Label(write ? "user store" : "user load"));
-        return k.MemWith(write ? "store (tlb hit)" : "load (tlb hit)", static (s, a) => ((TlbHitAccess)a).Run(s), access);
+        return k.MemAgain(access.Operation(k.Cpu, write));
     }
 
     /// <summary>The operation <see cref="StartTlbHit"/> sent ran (this is its reply): this CPU's next hit may use its access again.</summary>
@@ -151,6 +151,22 @@ public static class UserAccess
 
         /// <summary>Whether it was armed and its operation has not run yet.</summary>
         private bool _armed;
+
+        /// <summary>The memory operations that run it, a load and a store, made on first use and sent again with it.</summary>
+        private MemOp<ulong>? _load;
+
+        private MemOp<ulong>? _store;
+
+        /// <summary>
+        /// The memory operation of this access: kept with it and sent again for each hit, as it is (the same
+        /// message type and name as a new one, so the trace is the same); in flight exactly when this is armed.
+        /// </summary>
+        public MemOp<ulong> Operation(CpuId cpu, bool write)
+        {
+            ref MemOp<ulong>? op = ref write ? ref _store : ref _load;
+            op ??= new MemOp<ulong>(write ? "store (tlb hit)" : "load (tlb hit)", static (s, a) => ((TlbHitAccess)a).Run(s), this) { Cpu = cpu };
+            return op;
+        }
 
         /// <summary>Sets the arguments of the next access; it must not be in flight.</summary>
         public void Arm(CpuId cpu, TlbEntry hit, VirtAddr address, bool write, ulong value, int size, string who)

@@ -20,7 +20,15 @@ public abstract class MemOp(string what) : ITraceable
     public CpuId? Cpu { get; init; }
 
     /// <summary>The task whose kernel path sent it (0 for the idle task or none).</summary>
-    public int Pid { get; init; }
+    public int Pid { get => _pid; init => _pid = value; }
+
+    private int _pid;
+
+    /// <summary>
+    /// Sends this operation object again for task <paramref name="pid"/>: only for an operation its CPU
+    /// keeps and sends once its reply came back (the TLB-hit access), so no one is reading it then.
+    /// </summary>
+    internal void ReuseFor(int pid) => _pid = pid;
 
     public abstract MemReply Run(KernelState state);
 

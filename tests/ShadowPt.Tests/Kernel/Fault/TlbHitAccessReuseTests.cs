@@ -33,6 +33,38 @@ public sealed class TlbHitAccessReuseTests
         sim.AssertTlbCoherent();
     }
 
+    /// <summary>The TLB hits the memory actor saw, with the task its operation named.</summary>
+    private sealed class HitLog : KernelObserver
+    {
+        public List<(MmId Mm, int Pid)> Hits { get; } = new();
+
+        public override void TlbHitUsed(in TlbHit e) => Hits.Add((e.Entry.Mm, e.Place.Pid));
+    }
+
+    [Fact]
+    public void TheKeptOperationNamesTheTaskOfEachHit()
+    {
+        using var sim = new SimMachine(1);
+        var log = new HitLog();
+        sim.Machine.Events.Add(log);
+        int a = sim.Spawn("a");
+        int b = sim.Spawn("b");
+        VirtAddr pa = sim.Mmap(a, 0, 1);
+        VirtAddr pb = sim.Mmap(b, 0, 1);
+        sim.Write(a, 0, pa, 1);
+        sim.Write(b, 0, pb, 2);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(1, sim.Read(a, 0, pa));
+            Assert.Equal(2, sim.Read(b, 0, pb));
+        }
+
+        Assert.True(log.Hits.Count >= 8);
+        Assert.All(log.Hits, h => Assert.Equal(h.Mm == sim.MmOf(a).Id ? a : b, h.Pid));
+        Assert.Contains(log.Hits, h => h.Pid == a);
+        Assert.Contains(log.Hits, h => h.Pid == b);
+    }
+
     [Fact]
     public void ArmingItWhileItsOperationIsInFlightIsAKernelBug()
     {
