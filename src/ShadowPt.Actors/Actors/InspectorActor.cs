@@ -75,7 +75,9 @@ public sealed class InspectorActor : ReceiveActor
         ulong end = (await Step(Load(dest + 8))).Word;
         int shown = (int)((end - _spec.StartVaddr + PageGeometry.PageSize - 1) / PageGeometry.PageSize);
         Print($"shadowpt_start() = {(await Syscall(new ShadowptStartCall())).Ret}");
-        for (int tick = 0; tick < Math.Min(_spec.Ticks, InspectorSpec.TicksMax); tick++)
+        int ticks = Math.Min(_spec.Ticks, InspectorSpec.TicksMax);
+        ReserveOutput(1 + (ticks * (1L + shown)) + 2); // start, each pass with its header, stop and close
+        for (int tick = 0; tick < ticks; tick++)
         {
             await ReadTable((ulong)entries, shown);
             await Sleep();
@@ -180,6 +182,10 @@ public sealed class InspectorActor : ReceiveActor
 
     /// <summary>The result of an operation of a task still alive; a killed inspector unwinds.</summary>
     private static UserResult Alive(UserResult result) => result.Killed ? throw new InspectorExited() : result;
+
+    /// <summary>Grows the output list once for <paramref name="lines"/> more lines (within the bound) rather than by doubling as they come.</summary>
+    private void ReserveOutput(long lines) =>
+        _output.EnsureCapacity((int)Math.Min(OutputLinesMax, _output.Count + Math.Max(0, lines)));
 
     private void Print(string line)
     {
