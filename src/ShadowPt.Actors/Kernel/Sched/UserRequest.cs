@@ -93,6 +93,40 @@ public sealed record WordAccessOp(VirtAddr Address, bool Write, ulong Value) : U
     /// </summary>
     internal override ulong ToStringHash()
     {
+        ulong known = _textHash;
+        if (known != 0)
+        {
+            return known;
+        }
+
+        _textHash = TextHash();
+        return _textHash;
+    }
+
+    /// <summary>
+    /// <see cref="ToStringHash"/> once computed (0 until then): the inspector sends the same load requests
+    /// every tick, and the scheduler fingerprints each delivery. Not part of the record's value: equality,
+    /// the hash code and the copy a <c>with</c> makes leave it out (the copy computes its own).
+    /// </summary>
+    private ulong _textHash;
+
+    /// <summary>A copy for <c>with</c>: the positional values, not the remembered hash of the original's text.</summary>
+    private WordAccessOp(WordAccessOp original)
+        : base(original)
+    {
+        Address = original.Address;
+        Write = original.Write;
+        Value = original.Value;
+    }
+
+    public bool Equals(WordAccessOp? other) =>
+        ReferenceEquals(this, other)
+        || (other is not null && EqualityContract == other.EqualityContract && Address == other.Address && Write == other.Write && Value == other.Value);
+
+    public override int GetHashCode() => HashCode.Combine(EqualityContract, Address, Write, Value);
+
+    private ulong TextHash()
+    {
         Span<char> digits = stackalloc char[20];
         ulong hash = TraceHash.OfChars(AccessOp.HexDigits(Address.Value, digits), PrefixHash);
         hash = TraceHash.OfChars(Write ? ", Write = True, Value = " : ", Write = False, Value = ", hash);

@@ -94,6 +94,28 @@ public sealed class UserRequestTests
     }
 
     [Fact]
+    public void AWordAccessOpRemembersItsTextHashButNotAcrossWithOrEquality()
+    {
+        var op = new WordAccessOp(new VirtAddr(0x40001000), false, 0);
+        ulong first = op.ToStringHash();
+        Assert.Equal(first, op.ToStringHash()); // remembered
+        Assert.Equal(TraceHash.OfString(op.ToString()), first);
+
+        WordAccessOp moved = op with { Address = new VirtAddr(0x40002000) }; // the copy must not keep the original's hash
+        Assert.Equal(TraceHash.OfString(moved.ToString()), moved.ToStringHash());
+        Assert.NotEqual(first, moved.ToStringHash());
+        WordAccessOp stored = op with { Write = true, Value = 7 };
+        Assert.Equal(TraceHash.OfString(stored.ToString()), stored.ToStringHash());
+
+        var fresh = new WordAccessOp(new VirtAddr(0x40001000), false, 0); // equal value, hash not computed yet
+        Assert.Equal(op, fresh);
+        Assert.Equal(op.GetHashCode(), fresh.GetHashCode());
+        Assert.NotEqual(op, moved);
+        Assert.NotEqual<UserOp>(op, new AccessOp(new VirtAddr(0x40001000), false, 0));
+        Assert.Equal("WordAccessOp { Address = 0x40001000, Write = False, Value = 0 }", op.ToString()); // the cache is not printed
+    }
+
+    [Fact]
     public void OtherOpsHashTheirText()
     {
         UserOp[] ops =
