@@ -32,7 +32,11 @@ public sealed class CpuActor : ReceiveActor
             if (!_running)
             {
                 _running = true;
-                Cell.AdoptDetached(DrainRunQueue());
+                Cell.AdoptDetached(RunLoop());
+            }
+            else if (_waiter.IsParked)
+            {
+                _waiter.Wake(); // the loop runs the request now, as a loop started here would
             }
         });
     }
@@ -46,79 +50,101 @@ public sealed class CpuActor : ReceiveActor
     /// </summary>
     private readonly Queue<(UserRequest Request, IActorRef ReplyTo)> _runQueue = new();
 
-    /// <summary>Whether <see cref="DrainRunQueue"/> is running (possibly suspended).</summary>
+    /// <summary>Whether <see cref="RunLoop"/> was started (it then runs, suspended or parked, for the CPU's life).</summary>
     private bool _running;
 
-    /// <summary>Runs queued requests one at a time: the kernel is not preemptible here.</summary>
-    private async ActorTask DrainRunQueue()
-    {
-        while (_runQueue.TryDequeue(out (UserRequest Request, IActorRef ReplyTo) next))
-        {
-            await RunUserRequest(next.Request, next.ReplyTo);
-        }
+    /// <summary>Where <see cref="RunLoop"/> parks while the run queue is empty.</summary>
+    private readonly RunQueueWaiter _waiter = new();
 
-        _running = false;
+    /// <summary>
+    /// Runs queued requests one at a time: the kernel is not preemptible here. Started by the first
+    /// request, it parks on <see cref="_waiter"/> whenever the queue is empty and the next request wakes
+    /// it. A request's path is the loop's body, and a user access is awaited right here, rather than in
+    /// methods of their own: every user access passes through this loop, and each suspended async layer
+    /// (and each new loop) would cost a box.
+    /// </summary>
+    private async ActorTask RunLoop()
+    {
+        while (true)
+        {
+            if (!_runQueue.TryDequeue(out (UserRequest Request, IActorRef ReplyTo) next))
+            {
+                await _waiter; // parked until the next request
+                continue;
+            }
+
+            (UserRequest request, IActorRef replyTo) = next;
+            _k.RaiseUserOpStarted(request.Pid, request.Op);
+            if (!await ContextSwitch(request.Pid))
+            {
+                _k.RaiseUserOpDone(request.Pid, request.Op, UserResult.Dead);
+                replyTo.Tell(UserResult.Dead, Self); // an exited task never runs again: no access, no syscall
+                continue;
+            }
+
+            await NumaBalancing.TaskTickNuma(_k); // a tick of the running task: the NUMA scan when due (Kernel/Numa)
+            UserResult result;
+            if (request.Op is AccessOp or WordAccessOp && _k.CurrentMm is not null)
+            {
+                (VirtAddr address, bool write, ulong value, bool isWord) = request.Op is WordAccessOp w
+                    ? (w.Address, w.Write, w.Value, true)
+                    : (((AccessOp)request.Op).Address, ((AccessOp)request.Op).Write, ((AccessOp)request.Op).Value, false);
+                AccessOutcome outcome;
+                ulong loaded;
+                if (UserAccess.StartTlbHit(_k, _k.Mm, address, write, value, isWord ? 8 : 1, out UserAccess.TlbHitAccess? access) is MemAwaitable<ulong> hit)
+                {
+                    // The commonest case, a TLB hit, awaited here: the instruction's first attempt, as ExecuteSized would make it.
+                    try
+                    {
+                        loaded = await hit;
+                        UserAccess.TlbHitDone(_k, access!);
+                        outcome = new AccessOutcome(false, (byte)loaded, false);
+                    }
+                    finally
+                    {
+                        _k.Actor.InterruptsDisabled = false;
+                    }
+                }
+                else
+                {
+                    (outcome, loaded) = await (isWord
+                        ? UserAccess.ExecuteWord(_k, address, write, value)
+                        : UserAccess.ExecuteByte(_k, address, write, (byte)value));
+                }
+
+                result = outcome.Oom || outcome.Segv ? await AccessFailed(outcome, address)
+                    : isWord ? UserResult.AccessedWord(loaded) : UserResult.Accessed(outcome.Value);
+            }
+            else
+            {
+                result = request.Op switch
+                {
+                    SyscallOp s => await Syscalls.Run(_k, s.Call),
+                    AccessOp or WordAccessOp => new UserResult(0, false, 0, true), // current has no mm: the task is gone
+                    SleepOp => await SwitchToIdle(),
+                    _ => throw new KernelBugException($"unknown user operation {request.Op}"),
+                };
+            }
+
+            _k.AssertNoLocksHeld(request.Op); // formats the op only when a lock is left held
+            _k.RaiseUserOpDone(request.Pid, request.Op, result);
+            replyTo.Tell(result, Self);
+        }
     }
 
     /// <summary>This CPU's kernel context (tests read its TLB at quiescent points).</summary>
     internal KernelContext Kernel => _k;
 
-    private async ActorTask RunUserRequest(UserRequest request, IActorRef replyTo)
+    /// <summary>A user access that faulted for good: the OOM killer's SIGKILL, or a SIGSEGV.</summary>
+    private async ActorTask<UserResult> AccessFailed(AccessOutcome outcome, VirtAddr address)
     {
-        _k.RaiseUserOpStarted(request.Pid, request.Op);
-        if (!await ContextSwitch(request.Pid))
-        {
-            _k.RaiseUserOpDone(request.Pid, request.Op, UserResult.Dead);
-            replyTo.Tell(UserResult.Dead, Self); // an exited task never runs again: no access, no syscall
-            return;
-        }
-
-        await NumaBalancing.TaskTickNuma(_k); // a tick of the running task: the NUMA scan when due (Kernel/Numa)
-        UserResult result = request.Op switch
-        {
-            SyscallOp s => await Syscalls.Run(_k, s.Call),
-            AccessOp a => await Access(a),
-            WordAccessOp w => await AccessWord(w),
-            SleepOp => await SwitchToIdle(),
-            _ => throw new KernelBugException($"unknown user operation {request.Op}"),
-        };
-        _k.AssertNoLocksHeld(request.Op); // formats the op only when a lock is left held
-        _k.RaiseUserOpDone(request.Pid, request.Op, result);
-        replyTo.Tell(result, Self);
-    }
-
-    private async ActorTask<UserResult> Access(AccessOp access)
-    {
-        if (_k.CurrentMm is null)
-        {
-            return new UserResult(0, false, 0, true);
-        }
-
-        AccessOutcome outcome = await UserAccess.Execute(_k, access.Address, access.Write, access.Value);
         if (outcome.Oom)
         {
             await Syscalls.DoExit(_k, 137); // the OOM killer's SIGKILL
             return new UserResult(0, false, 0, true);
         }
 
-        return outcome.Segv ? await Syscalls.ForceSigsegv(_k, access.Address) : UserResult.Accessed(outcome.Value);
-    }
-
-    private async ActorTask<UserResult> AccessWord(WordAccessOp access)
-    {
-        if (_k.CurrentMm is null)
-        {
-            return new UserResult(0, false, 0, true);
-        }
-
-        (AccessOutcome outcome, ulong word) = await UserAccess.ExecuteWord(_k, access.Address, access.Write, access.Value);
-        if (outcome.Oom)
-        {
-            await Syscalls.DoExit(_k, 137);
-            return new UserResult(0, false, 0, true);
-        }
-
-        return outcome.Segv ? await Syscalls.ForceSigsegv(_k, access.Address) : new UserResult(0, false, (byte)word, false) { Word = word };
+        return await Syscalls.ForceSigsegv(_k, address);
     }
 
     /// <summary>
@@ -135,33 +161,7 @@ public sealed class CpuActor : ReceiveActor
             return true;
         }
 
-        CpuId cpu = _k.Cpu;
-        (bool alive, MmId? mm, long gen) = await _k.Mem("context_switch", s =>
-        {
-            TaskStruct task = s.Task(pid);
-            if (task.Exited)
-            {
-                return (false, (MmId?)null, 0L);
-            }
-
-            if (s.PerCpu.Any(c => c.Cpu != cpu && c.CurrentPid == pid))
-            {
-                throw Bug.Fail($"{task} switched in on {cpu} while it is current on another CPU");
-            }
-
-            PerCpuState pcs = s.PerCpu[cpu.Value];
-            MmStruct? next = task.Mm;
-            if (pcs.LoadedMm is MmId prev && (next is null || prev != next.Id))
-            {
-                s.FindMm(prev)?.CpumaskClearCpu(cpu);
-            }
-
-            pcs.CurrentPid = pid;
-            pcs.IsLazy = false;
-            pcs.LoadedMm = next?.Id;
-            next?.CpumaskSetCpu(cpu);
-            return (true, next?.Id, next?.TlbGen ?? 0);
-        });
+        (bool alive, MmId? mm, long gen) = await SwitchMm(pid);
         if (!alive)
         {
             return false;
@@ -177,17 +177,55 @@ public sealed class CpuActor : ReceiveActor
         return true;
     }
 
+    /// <summary>
+    /// The memory side of a context switch to <paramref name="pid"/>: (alive, its mm, the mm's tlb_gen).
+    /// Its own method so that the lambda's closure is allocated only when the task really changes.
+    /// </summary>
+    private MemAwaitable<(bool Alive, MmId? Mm, long TlbGen)> SwitchMm(int pid)
+    {
+        CpuId cpu = _k.Cpu;
+        return _k.Mem("context_switch", s =>
+        {
+            TaskStruct task = s.Task(pid);
+            if (task.Exited)
+            {
+                return (false, (MmId?)null, 0L);
+            }
+
+            for (int i = 0; i < s.PerCpu.Count; i++)
+            {
+                if (s.PerCpu[i].Cpu != cpu && s.PerCpu[i].CurrentPid == pid)
+                {
+                    throw Bug.Fail($"{task} switched in on {cpu} while it is current on another CPU");
+                }
+            }
+
+            PerCpuState pcs = s.PerCpu[cpu.Value];
+            MmStruct? next = task.Mm;
+            if (pcs.LoadedMm is MmId prev && (next is null || prev != next.Id))
+            {
+                s.FindMm(prev)?.CpumaskClearCpu(cpu);
+            }
+
+            pcs.CurrentPid = pid;
+            pcs.IsLazy = false;
+            pcs.LoadedMm = next?.Id;
+            next?.CpumaskSetCpu(cpu);
+            return (true, next?.Id, next?.TlbGen ?? 0);
+        });
+    }
+
     /// <summary>schedule() to the idle task: enter lazy TLB mode, keeping the mm loaded and in mm_cpumask.</summary>
     private async ActorTask<UserResult> SwitchToIdle()
     {
-        CpuId cpu = _k.Cpu;
-        await _k.Mem("enter_lazy_tlb", s =>
+        // The argument is this CPU's kernel context, read only for its (fixed) CPU number: no closure per sleep.
+        await _k.MemWith("enter_lazy_tlb", static (s, k) =>
         {
-            PerCpuState pcs = s.PerCpu[cpu.Value];
+            PerCpuState pcs = s.PerCpu[((KernelContext)k).Cpu.Value];
             pcs.CurrentPid = 0;
             pcs.IsLazy = pcs.LoadedMm is not null;
             return true;
-        });
+        }, _k);
         _k.CurrentPid = 0;
         _k.CurrentMm = null;
         return UserResult.Returned(0);

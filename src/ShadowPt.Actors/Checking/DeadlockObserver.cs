@@ -124,8 +124,10 @@ public sealed class DeadlockObserver : KernelObserver
     /// <summary>After <paramref name="taken"/>: does a task still queued for the same lock wait too long?</summary>
     private void CheckStarvation(LockEvent taken)
     {
-        foreach (TaskLocks t in _tracker.Tasks)
+        IReadOnlyList<TaskLocks> tasks = _tracker.InPidOrder;
+        for (int i = 0; i < tasks.Count; i++)
         {
+            TaskLocks t = tasks[i];
             if (t.Pid == taken.Pid || t.Waiting is not LockUse waiting || waiting.Lock != taken.Lock.Lock)
             {
                 continue;

@@ -51,8 +51,9 @@ public sealed class LockOrderChecker
             return new LockReport("sleep-in-atomic", SleepInAtomic(task, cpu, acquiring, spin, irqsDisabled));
         }
 
-        foreach (HeldLock h in held)
+        for (int i = 0; i < held.Count; i++)
         {
+            HeldLock h = held[i];
             if (h.Instance == acquiring.Instance)
             {
                 return new LockReport("recursive-locking", Recursive(task, cpu, acquiring, h, held));
@@ -64,8 +65,9 @@ public sealed class LockOrderChecker
             }
         }
 
-        foreach (HeldLock h in held)
+        for (int i = 0; i < held.Count; i++)
         {
+            HeldLock h = held[i];
             if (h.Class == acquiring.Class)
             {
                 continue; // annotated same-class nesting (mmap_write_lock_nested, spin_lock_nested)
@@ -86,8 +88,9 @@ public sealed class LockOrderChecker
             }
         }
 
-        foreach (HeldLock h in held)
+        for (int i = 0; i < held.Count; i++)
         {
+            HeldLock h = held[i];
             if (h.Class != acquiring.Class)
             {
                 AddEdge(h, acquiring, task);

@@ -7,6 +7,13 @@ namespace ShadowPt.Checking;
 /// <summary>Runs the lockdep-style <see cref="LockOrderChecker"/> on every lock a kernel path is about to wait for.</summary>
 public sealed class LockdepObserver(ActorSystem system) : KernelObserver
 {
+    /// <summary>
+    /// The held locks of the acquire being checked, refilled for each one: the checker reads the list
+    /// during <see cref="LockOrderChecker.OnAcquire"/> and keeps none of it (its edges and reports copy
+    /// what they need), so one list serves every acquire.
+    /// </summary>
+    private readonly List<HeldLock> _held = new(KernelContext.HeldLocksMax);
+
     public LockOrderChecker Checker { get; } = new();
 
     /// <summary>The first report, also reported to the run as a violation.</summary>
@@ -20,10 +27,11 @@ public sealed class LockdepObserver(ActorSystem system) : KernelObserver
             return;
         }
 
-        var held = new HeldLock[e.Held.Count];
-        for (int i = 0; i < held.Length; i++)
+        List<HeldLock> held = _held;
+        held.Clear();
+        for (int i = 0; i < e.Held.Count; i++)
         {
-            held[i] = ToHeld(e.Held[i]);
+            held.Add(ToHeld(e.Held[i]));
         }
 
         LockReport? report = Checker.OnAcquire(TaskName(e.Pid), CpuName(e.Cpu), ToHeld(e.Lock), held, e.IrqsDisabled);
@@ -88,5 +96,26 @@ public sealed class LockdepObserver(ActorSystem system) : KernelObserver
         return name;
     }
 
-    private static HeldLock ToHeld(LockUse use) => new(use.Lock.Class, use.Lock.Name, use.Subclass, use.Place);
+    /// <summary>
+    /// Lock instance names by lock (<c>mm2-&gt;mmap_lock</c>, <c>ptl …</c>): a name is formatted by its lock on
+    /// every call, and every acquire names the lock and all those held. Locks are values (records), so equal
+    /// locks share the entry; bounded like the task names.
+    /// </summary>
+    private readonly Dictionary<LockRef, string> _lockNames = new();
+
+    private string LockName(LockRef lockRef)
+    {
+        if (!_lockNames.TryGetValue(lockRef, out string? name))
+        {
+            name = lockRef.Name;
+            if (_lockNames.Count < NamesCachedMax)
+            {
+                _lockNames.Add(lockRef, name);
+            }
+        }
+
+        return name;
+    }
+
+    private HeldLock ToHeld(LockUse use) => new(use.Lock.Class, LockName(use.Lock), use.Subclass, use.Place);
 }

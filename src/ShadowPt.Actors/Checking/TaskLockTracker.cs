@@ -31,11 +31,17 @@ public sealed class TaskLockTracker
     /// <summary>Most tasks tracked: every task of a machine.</summary>
     public const int TasksMax = MachineConfig.TasksMax;
 
-    /// <summary>Tasks by pid, in pid order so that reports and scans are deterministic.</summary>
-    private readonly SortedDictionary<int, TaskLocks> _tasks = new();
+    /// <summary>Tasks by pid, for the lookup of every lock event.</summary>
+    private readonly Dictionary<int, TaskLocks> _tasks = new();
+
+    /// <summary>The same tasks in pid order, so that reports and scans are deterministic (a list: scanned on every acquire without allocating).</summary>
+    private readonly List<TaskLocks> _inPidOrder = new();
 
     /// <summary>The tasks seen so far, by pid.</summary>
-    public IEnumerable<TaskLocks> Tasks => _tasks.Values;
+    public IEnumerable<TaskLocks> Tasks => _inPidOrder;
+
+    /// <summary><see cref="Tasks"/> as a list, for the scans of every lock event.</summary>
+    internal IReadOnlyList<TaskLocks> InPidOrder => _inPidOrder;
 
     /// <summary>What the events said about <paramref name="pid"/>, or null when it took no lock yet.</summary>
     public TaskLocks? Find(int pid) => _tasks.TryGetValue(pid, out TaskLocks? t) ? t : null;
@@ -53,7 +59,7 @@ public sealed class TaskLockTracker
     {
         ArgumentNullException.ThrowIfNull(e);
         Get(e).Waiting = null;
-        foreach (TaskLocks other in _tasks.Values)
+        foreach (TaskLocks other in _inPidOrder)
         {
             if (other.Pid != e.Pid && other.Waiting is LockUse waiting && waiting.Lock == e.Lock.Lock)
             {
@@ -75,6 +81,13 @@ public sealed class TaskLockTracker
             Bug.On(_tasks.Count >= TasksMax, $"lock tracker: more than {TasksMax} tasks");
             t = new TaskLocks(e.Pid);
             _tasks.Add(e.Pid, t);
+            int at = 0;
+            while (at < _inPidOrder.Count && _inPidOrder[at].Pid < e.Pid)
+            {
+                at++;
+            }
+
+            _inPidOrder.Insert(at, t);
         }
 
         t.Cpu = e.Cpu;

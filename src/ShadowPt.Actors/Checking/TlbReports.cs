@@ -21,7 +21,7 @@ internal sealed class TlbReports(KernelState state, TlbMirror mirror)
     public void NoteFree(FrameUse e) => mirror.Free(e.Pfn, e.Who);
 
     /// <summary>A hit on a translation that a completed shootdown had to drop.</summary>
-    public string StaleUse(CachedTranslation t, TlbHit e)
+    public string StaleUse(CachedTranslation t, in TlbHit e)
     {
         TlbShootdown flush = t.FlushedBy!;
         var text = new StringBuilder(Rule);

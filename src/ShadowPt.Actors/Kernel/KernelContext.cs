@@ -15,16 +15,20 @@ public sealed partial class KernelContext
     public const int HeldLocksMax = 16;
 
     /// <summary>Slots of the label cache (a power of two).</summary>
-    public const int LabelSlots = 64;
+    public const int LabelSlots = 256;
 
     /// <summary>Locks held by the running path, innermost last.</summary>
     private readonly List<(LockRef Lock, LockMode Mode)> _held = new();
 
     /// <summary>
-    /// Labels already built, direct-mapped by task and the identity of the function name (callers pass
-    /// literals): a label is asked for on every access, and formatting it each time allocated.
+    /// Labels already built, direct-mapped by CPU, task and the identity of the function name (callers
+    /// pass literals): a label is asked for on every access, and formatting it each time allocated.
+    /// Thread-static rather than per CPU, so the labels of one schedule serve the next ones too (the
+    /// same CPUs, pids and functions come back in every schedule of an exploration); a label is an
+    /// immutable string, so which run made it does not matter, and no two threads share an entry.
     /// </summary>
-    private readonly CachedLabel?[] _labels = new CachedLabel?[LabelSlots];
+    [ThreadStatic]
+    private static CachedLabel?[]? _labels;
 
     /// <summary>Nesting subclass and kernel function of each held lock, parallel to <see cref="_held"/>.</summary>
     private readonly List<(int Subclass, string Place)> _heldMeta = new();
@@ -83,14 +87,16 @@ public sealed partial class KernelContext
     public string Label(string function)
     {
         int pid = CurrentPid;
-        ref CachedLabel? slot = ref _labels[(RuntimeHelpers.GetHashCode(function) ^ pid) & (LabelSlots - 1)];
-        if (slot is { } cached && cached.Pid == pid && ReferenceEquals(cached.Function, function))
+        int cpu = Cpu.Value;
+        CachedLabel?[] labels = _labels ??= new CachedLabel?[LabelSlots];
+        ref CachedLabel? slot = ref labels[(RuntimeHelpers.GetHashCode(function) ^ pid ^ (cpu * 0x3D)) & (LabelSlots - 1)];
+        if (slot is { } cached && cached.Pid == pid && cached.Cpu == cpu && ReferenceEquals(cached.Function, function))
         {
             return cached.Text;
         }
 
         string label = $"{Cpu} pid {pid} {function}";
-        slot = new CachedLabel(pid, function, label);
+        slot = new CachedLabel(cpu, pid, function, label);
         return label;
     }
 
@@ -104,6 +110,14 @@ public sealed partial class KernelContext
     /// </summary>
     internal MemAwaitable<T> MemWith<T>(string what, Func<KernelState, object, T> body, object args) =>
         new(Actor.Ask<MemReply>(Memory, new MemOp<T>(what, body, args) { Cpu = Cpu, Pid = CurrentPid }));
+
+    /// <summary>Sends <paramref name="op"/>, an operation this CPU keeps and sends again (see <see cref="MemOp.ReuseFor"/>).</summary>
+    internal MemAwaitable<T> MemAgain<T>(MemOp<T> op)
+    {
+        Bug.On(op.Cpu != Cpu, $"{Cpu}: sends a kept memory operation of {op.Cpu}");
+        op.ReuseFor(CurrentPid);
+        return new(Actor.Ask<MemReply>(Memory, op));
+    }
 
     /// <summary>
     /// Takes <paramref name="lockRef"/>, waiting for it as long as it takes. <paramref name="subclass"/>
@@ -157,13 +171,7 @@ public sealed partial class KernelContext
             return;
         }
 
-        var held = new LockUse[_held.Count];
-        for (int i = 0; i < held.Length; i++)
-        {
-            held[i] = new LockUse(_held[i].Lock, _held[i].Mode, _heldMeta[i].Subclass, _heldMeta[i].Place);
-        }
-
-        var e = new LockEvent(Cpu, CurrentPid, use, held, Actor.InterruptsDisabled, Actor.Step, Actor.Now);
+        var e = new LockEvent(Cpu, CurrentPid, use, HeldSnapshot(), Actor.InterruptsDisabled, Actor.Step, Actor.Now);
         Events.Raise(e, call);
     }
 
@@ -234,4 +242,4 @@ public sealed partial class KernelContext
 }
 
 /// <summary>A frame-history label of one task and kernel function.</summary>
-internal sealed record CachedLabel(int Pid, string Function, string Text);
+internal sealed record CachedLabel(int Cpu, int Pid, string Function, string Text);

@@ -46,7 +46,7 @@ public sealed partial class KernelState
         PageTable pgd = Mm(entry.Mm).Pgd;
         Pte pte = pgd.IsFreed ? Pte.None : pgd.GetPte(VirtAddr.FromVpn(entry.Vpn));
         var e = new TlbHit(cpu, entry, write, pte, Place());
-        events.Raise(e, static (o, x) => o.TlbHitUsed(x));
+        events.Raise(in e, static (o, in x) => o.TlbHitUsed(in x));
     }
 
     /// <summary>flush_tlb_mm_range bumped <paramref name="mm"/>'s generation and chose its targets (called inside that operation).</summary>

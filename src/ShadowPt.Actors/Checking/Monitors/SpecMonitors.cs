@@ -116,16 +116,17 @@ public sealed class SpecMonitors : KernelObserver
     public override void UserOpDone(in UserOpEvent e)
     {
         UserResult r = e.Result!;
+        // Step and tick set as each event is made (a `with` afterwards would copy it).
         SpecEvent? spec = e.Op switch
         {
-            SyscallOp s when _syscallsReturned => new SyscallReturned(e.Cpu, e.Pid, s.Call, r.Ret, r.Killed),
-            AccessOp a when _userAccesses => new UserAccessed(e.Cpu, e.Pid, a.Address, a.Write, a.Write ? a.Value : r.Value, r.Segv, r.Killed),
-            WordAccessOp w when _userAccesses => new UserAccessed(e.Cpu, e.Pid, w.Address, w.Write, w.Write ? w.Value : r.Word, r.Segv, r.Killed),
+            SyscallOp s when _syscallsReturned => new SyscallReturned(e.Cpu, e.Pid, s.Call, r.Ret, r.Killed) { Step = e.Step, Tick = e.Tick },
+            AccessOp a when _userAccesses => new UserAccessed(e.Cpu, e.Pid, a.Address, a.Write, a.Write ? a.Value : r.Value, r.Segv, r.Killed) { Step = e.Step, Tick = e.Tick },
+            WordAccessOp w when _userAccesses => new UserAccessed(e.Cpu, e.Pid, w.Address, w.Write, w.Write ? w.Value : r.Word, r.Segv, r.Killed) { Step = e.Step, Tick = e.Tick },
             _ => null,
         };
         if (spec is not null)
         {
-            Dispatch(spec with { Step = e.Step, Tick = e.Tick });
+            Dispatch(spec);
         }
     }
 

@@ -20,8 +20,11 @@ public sealed record PteChange(MmId Mm, VirtAddr Address, Pte Old, Pte New, long
 /// <summary>A translation a CPU's TLB cached or dropped, by the path of task <see cref="Pid"/>.</summary>
 public sealed record TlbEntryChange(CpuId Cpu, int Pid, TlbEntry Entry, long Step);
 
-/// <summary>A user access served by a TLB hit, seen at the access itself (in its memory operation), with the PTE as it is then.</summary>
-public sealed record TlbHit(CpuId Cpu, TlbEntry Entry, bool Write, Pte Pte, KernelPlace Place);
+/// <summary>
+/// A user access served by a TLB hit, seen at the access itself (in its memory operation), with the PTE as it is then.
+/// A struct passed by reference: one comes with every access that hits, and no observer keeps it.
+/// </summary>
+public readonly record struct TlbHit(CpuId Cpu, TlbEntry Entry, bool Write, Pte Pte, KernelPlace Place);
 
 /// <summary>A CPU's TLB is now up to date with <see cref="TlbGen"/> of <see cref="Mm"/> (cpu_tlbstate.ctxs[].tlb_gen).</summary>
 public sealed record TlbGenSeen(CpuId Cpu, MmId Mm, long TlbGen, long Step);
@@ -78,7 +81,7 @@ public abstract partial class KernelObserver
     }
 
     /// <summary>A user access used a cached translation.</summary>
-    public virtual void TlbHitUsed(TlbHit e)
+    public virtual void TlbHitUsed(in TlbHit e)
     {
     }
 

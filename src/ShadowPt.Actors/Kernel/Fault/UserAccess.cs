@@ -17,6 +17,13 @@ public static class UserAccess
         return outcome;
     }
 
+    /// <summary>
+    /// <see cref="Execute"/> with the byte also as the word beside the outcome: the same access, one async
+    /// layer fewer for a caller that awaits it on every user access.
+    /// </summary>
+    public static ActorTask<(AccessOutcome Outcome, ulong Word)> ExecuteByte(KernelContext k, VirtAddr address, bool write, byte value) =>
+        ExecuteSized(k, address, write, value, 1);
+
     /// <summary>Executes an aligned 8-byte access; the loaded word is returned beside the outcome.</summary>
     public static ActorTask<(AccessOutcome Outcome, ulong Word)> ExecuteWord(KernelContext k, VirtAddr address, bool write, ulong value)
     {
@@ -24,12 +31,52 @@ public static class UserAccess
         return ExecuteSized(k, address, write, value, 8);
     }
 
+    /// <summary>
+    /// The instruction, retried after each fault it takes. One method rather than an attempt method
+    /// awaited in a loop: every access goes through here, and each suspended async layer costs a box.
+    /// </summary>
     private static async ActorTask<(AccessOutcome Outcome, ulong Word)> ExecuteSized(KernelContext k, VirtAddr address, bool write, ulong value, int size)
     {
         MmId mm = k.Mm;
         for (int attempt = 0; attempt <= Fault.FaultRetriesMax; attempt++)
         {
-            (bool done, ulong read) = await TryAccess(k, mm, address, write, value, size);
+            // One attempt of the instruction, with interrupts held off until it completed or faulted: a hit
+            // with the rights it needs, a miss (a page walk), or a hit without them (neither: it faults).
+            bool done = false;
+            ulong read = 0;
+            if (StartTlbHit(k, mm, address, write, value, size, out TlbHitAccess? access) is MemAwaitable<ulong> hit)
+            {
+                try
+                {
+                    read = await hit;
+                    TlbHitDone(k, access!);
+                    done = true;
+                }
+                finally
+                {
+                    k.Actor.InterruptsDisabled = false;
+                }
+            }
+            else if (k.Tlb.Lookup(mm, address) is null)
+            {
+                k.Actor.InterruptsDisabled = true;
+                try
+                {
+                    // TLB miss: the page walker reads the PTE, sets accessed (and dirty) as hardware does, and the access proceeds.
+                    string who = k.Label(write ? "user store" : "user load");
+                    (bool ok, Pfn pfn, bool writable, ulong result) = await k.MemWith(write ? "page walk + store" : "page walk + load", static (s, a) => ((WalkAccess)a).Run(s), new WalkAccess(mm, address, write, value, size, who));
+                    if (ok)
+                    {
+                        k.Tlb.Fill(mm, address, pfn, writable, user: true);
+                        (done, read) = (true, result);
+                    }
+                }
+                finally
+                {
+                    k.Actor.InterruptsDisabled = false;
+                }
+            }
+
             if (done)
             {
                 return (new AccessOutcome(false, (byte)read, false), read);
@@ -54,50 +101,86 @@ public static class UserAccess
         throw new KernelBugException($"{k.Cpu}: access at {address} kept faulting");
     }
 
-    /// <summary>One attempt of the instruction with interrupts held off: (true, value) when it completed.</summary>
-    private static async ActorTask<(bool Done, ulong Value)> TryAccess(KernelContext k, MmId mm, VirtAddr address, bool write, ulong value, int size)
+    /// <summary>
+    /// Starts an attempt that hits in the TLB with the rights it needs: interrupts held off, this CPU's
+    /// <see cref="TlbHitAccess"/> armed and its memory operation sent. The caller awaits the result, calls
+    /// <see cref="TlbHitDone"/>, and turns interrupts back on (also when the operation failed). Null, with
+    /// nothing done, on a miss or a hit without the rights. The CPU's run loop starts a load or store with
+    /// it before anything else (no async layer for the commonest access); <see cref="ExecuteSized"/> starts
+    /// every attempt with it.
+    /// </summary>
+    internal static MemAwaitable<ulong>? StartTlbHit(KernelContext k, MmId mm, VirtAddr address, bool write, ulong value, int size, out TlbHitAccess? access)
     {
+        access = null;
+        if (k.Tlb.Lookup(mm, address) is not TlbEntry hit || (write && !hit.Writable))
+        {
+            return null;
+        }
+
+        Bug.On(size == 8 && (address.Value & 7) != 0, $"unaligned 8-byte access at {address}");
         k.Actor.InterruptsDisabled = true;
-        try
-        {
-            string who = k.Label(write ? "user store" : "user load");
-            if (k.Tlb.Lookup(mm, address) is TlbEntry hit)
-            {
-                if (write && !hit.Writable)
-                {
-                    return (false, 0);
-                }
-
-                ulong got = await k.MemWith(write ? "store (tlb hit)" : "load (tlb hit)", static (s, a) => ((TlbHitAccess)a).Run(s), new TlbHitAccess(k.Cpu, hit, address, write, value, size, who));
-                return (true, got);
-            }
-
-            // TLB miss: the page walker reads the PTE, sets accessed (and dirty) as hardware does, and the access proceeds.
-            (bool ok, Pfn pfn, bool writable, ulong result) = await k.MemWith(write ? "page walk + store" : "page walk + load", static (s, a) => ((WalkAccess)a).Run(s), new WalkAccess(mm, address, write, value, size, who));
-            if (!ok)
-            {
-                return (false, 0);
-            }
-
-            k.Tlb.Fill(mm, address, pfn, writable, user: true);
-            return (true, result);
-        }
-        finally
-        {
-            k.Actor.InterruptsDisabled = false;
-        }
+        access = k.SpareTlbHitAccess ?? new TlbHitAccess();
+        k.SpareTlbHitAccess = null;
+        access.Arm(k.Cpu, hit, address, write, value, size, k.Label(write ? "user store" : "user load"));
+        return k.MemAgain(access.Operation(k.Cpu, write));
     }
+
+    /// <summary>The operation <see cref="StartTlbHit"/> sent ran (this is its reply): this CPU's next hit may use its access again.</summary>
+    internal static void TlbHitDone(KernelContext k, TlbHitAccess access) => k.SpareTlbHitAccess = access;
 
     /// <summary>
     /// The memory operation of an access through a TLB hit. Its arguments are fields rather than a
-    /// lambda's captures, so the hot path allocates one object instead of a closure and a delegate.
+    /// lambda's captures, and one instance per CPU is used again and again
+    /// (<see cref="KernelContext.SpareTlbHitAccess"/>), so a hit allocates no argument object at all.
     /// </summary>
-    private sealed class TlbHitAccess(CpuId cpu, TlbEntry hit, VirtAddr address, bool write, ulong value, int size, string who)
+    /// <remarks>
+    /// Reuse is safe because only <see cref="MemOp{T}"/>'s private body reads the fields, once, when the
+    /// memory actor runs the operation, and the CPU arms it again only after that operation's reply: a CPU
+    /// has one access in flight (an instruction is not interruptible). <see cref="Arm"/> and
+    /// <see cref="Run"/> check that they alternate, so a reuse while an operation is in flight is a kernel bug.
+    /// </remarks>
+    internal sealed class TlbHitAccess
     {
+        private CpuId _cpu;
+        private TlbEntry _hit;
+        private VirtAddr _address;
+        private bool _write;
+        private ulong _value;
+        private int _size;
+        private string _who = string.Empty;
+
+        /// <summary>Whether it was armed and its operation has not run yet.</summary>
+        private bool _armed;
+
+        /// <summary>The memory operations that run it, a load and a store, made on first use and sent again with it.</summary>
+        private MemOp<ulong>? _load;
+
+        private MemOp<ulong>? _store;
+
+        /// <summary>
+        /// The memory operation of this access: kept with it and sent again for each hit, as it is (the same
+        /// message type and name as a new one, so the trace is the same); in flight exactly when this is armed.
+        /// </summary>
+        public MemOp<ulong> Operation(CpuId cpu, bool write)
+        {
+            ref MemOp<ulong>? op = ref write ? ref _store : ref _load;
+            op ??= new MemOp<ulong>(write ? "store (tlb hit)" : "load (tlb hit)", static (s, a) => ((TlbHitAccess)a).Run(s), this) { Cpu = cpu };
+            return op;
+        }
+
+        /// <summary>Sets the arguments of the next access; it must not be in flight.</summary>
+        public void Arm(CpuId cpu, TlbEntry hit, VirtAddr address, bool write, ulong value, int size, string who)
+        {
+            Bug.On(_armed, $"{cpu}: tlb-hit access reused while its memory operation is in flight");
+            (_cpu, _hit, _address, _write, _value, _size, _who, _armed) = (cpu, hit, address, write, value, size, who, true);
+        }
+
         public ulong Run(KernelState state)
         {
-            state.NoteTlbHit(cpu, hit, write);
-            return AccessFrame(state, hit.Pfn, address, write, value, size, who);
+            Bug.On(!_armed, $"{_cpu}: tlb-hit access run without being armed (run twice?)");
+            _armed = false;
+            state.NoteTlbHit(_cpu, _hit, _write);
+            return AccessFrame(state, _hit.Pfn, _address, _write, _value, _size, _who);
         }
     }
 

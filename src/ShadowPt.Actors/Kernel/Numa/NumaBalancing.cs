@@ -28,8 +28,21 @@ public static class NumaBalancing
         }
 
         int pid = k.CurrentPid;
+        bool due = await ScanDue(k, numa, mm, pid);
+        if (due)
+        {
+            await TaskNumaWork(k, mm, pid);
+        }
+    }
+
+    /// <summary>
+    /// task_tick_numa's check, in its own method so that the lambda's captures (a closure) are
+    /// allocated only on a NUMA machine, not on every user request of every machine.
+    /// </summary>
+    private static MemAwaitable<bool> ScanDue(KernelContext k, NumaConfig numa, MmId mm, int pid)
+    {
         long now = k.Actor.Now.Value;
-        bool due = await k.Mem("task_tick_numa", s =>
+        return k.Mem("task_tick_numa", s =>
         {
             NumaState state = s.Extension<NumaState>();
             MmNuma m = state.Mm(mm);
@@ -51,10 +64,6 @@ public static class NumaBalancing
             m.LogScan(now);
             return true;
         });
-        if (due)
-        {
-            await TaskNumaWork(k, mm, pid);
-        }
     }
 
     /// <summary>

@@ -96,7 +96,7 @@ internal sealed class ProgramValidator
 
     private void Check(int index, ProgramStep step)
     {
-        string where = $"program '{name}' step {index.ToString(CultureInfo.InvariantCulture)} ({step.Process}: {SafeText(step)})";
+        var where = new StepPlace(name, index, step); // formatted only into a message: every program is validated when built
         int p = step.Process.Value;
         if (p < 0 || p >= nextChild || !live[p])
         {
@@ -147,7 +147,7 @@ internal sealed class ProgramValidator
         }
     }
 
-    private void CheckMmap(string where, int p, MmapStep mmap)
+    private void CheckMmap(StepPlace where, int p, MmapStep mmap)
     {
         CheckLabelSyntax(where, mmap.Label);
         if (labels.Contains(mmap.Label))
@@ -195,7 +195,7 @@ internal sealed class ProgramValidator
         observed.Add(new PageRange(0, mmap.Pages));
     }
 
-    private static void CheckProcessPageout(string where, ProcessMadvisePageoutStep step)
+    private static void CheckProcessPageout(StepPlace where, ProcessMadvisePageoutStep step)
     {
         if ((step.Address & (PageGeometry.PageSize - 1)) != 0 || step.Address >= PageGeometry.TaskSizeMax || step.Pages < 1 || step.Pages > ProgramLimits.PagesPerMappingMax)
         {
@@ -203,7 +203,7 @@ internal sealed class ProgramValidator
         }
     }
 
-    private void CheckLabelStep(string where, int p, LabelStep step)
+    private void CheckLabelStep(StepPlace where, int p, LabelStep step)
     {
         CheckLabelSyntax(where, step.Label);
         int labelIndex = labels.IndexOf(step.Label);
@@ -240,7 +240,7 @@ internal sealed class ProgramValidator
             Math.Min(range.Low, step.PageOffset), Math.Max(range.High, step.PageOffset + step.Pages));
     }
 
-    private void CheckFork(string where, int p, ForkStep fork)
+    private void CheckFork(StepPlace where, int p, ForkStep fork)
     {
         if (p != 0)
         {
@@ -264,7 +264,7 @@ internal sealed class ProgramValidator
     }
 
     /// <summary>A userfaultfd step without a label: a descriptor index in range, a live peer to send to, a bounded loop.</summary>
-    private void CheckUffd(string where, int p, UffdStep step)
+    private void CheckUffd(StepPlace where, int p, UffdStep step)
     {
         if (step.Uffd < 0 || step.Uffd >= Kernel.UffdApi.FdsMax)
         {
@@ -282,7 +282,7 @@ internal sealed class ProgramValidator
         }
     }
 
-    private static void CheckLabelSyntax(string where, string label)
+    private static void CheckLabelSyntax(StepPlace where, string label)
     {
         if (!ProgramNames.IsValidLabel(label))
         {
@@ -291,12 +291,22 @@ internal sealed class ProgramValidator
         }
     }
 
-    private static void CheckProt(string where, Prot prot)
+    private static void CheckProt(StepPlace where, Prot prot)
     {
         if ((prot & ~(Prot.Read | Prot.Write | Prot.Exec)) != 0)
         {
             throw new ProgramValidationException($"{where}: unknown protection bits 0x{(int)prot:x}");
         }
+    }
+
+    /// <summary>
+    /// Where a rule is checked, <c>program 'name' step 3 (p0: write(a+0, 0x41))</c>, as messages begin:
+    /// formatted when a message is, not for every step of every program built.
+    /// </summary>
+    private readonly record struct StepPlace(string Name, int Index, ProgramStep Step)
+    {
+        public override string ToString() =>
+            $"program '{Name}' step {Index.ToString(CultureInfo.InvariantCulture)} ({Step.Process}: {SafeText(Step)})";
     }
 
     /// <summary>The step's text for a message; a step with a null label must not crash the message.</summary>

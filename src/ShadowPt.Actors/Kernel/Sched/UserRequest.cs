@@ -15,7 +15,17 @@ public abstract record UserOp
 }
 
 /// <summary>Enter the kernel with a system call.</summary>
-public sealed record SyscallOp(Syscall Call) : UserOp;
+public sealed record SyscallOp(Syscall Call) : UserOp
+{
+    /// <summary>The hash state after <c>SyscallOp { Call = </c>, what every syscall op's text starts with.</summary>
+    private static readonly ulong PrefixHash = TraceHash.OfChars("SyscallOp { Call = ");
+
+    /// <summary>
+    /// The hash of the record's text, <c>SyscallOp { Call = MunmapCall { … } }</c>, from the call's own text
+    /// without building the op's (a test holds the two equal): one string per system call instead of two.
+    /// </summary>
+    internal override ulong ToStringHash() => TraceHash.OfChars(" }", TraceHash.OfChars(Call?.ToString(), PrefixHash));
+}
 
 /// <summary>A one-byte user load or store.</summary>
 public sealed record AccessOp(VirtAddr Address, bool Write, byte Value) : UserOp
@@ -83,6 +93,40 @@ public sealed record WordAccessOp(VirtAddr Address, bool Write, ulong Value) : U
     /// </summary>
     internal override ulong ToStringHash()
     {
+        ulong known = _textHash;
+        if (known != 0)
+        {
+            return known;
+        }
+
+        _textHash = TextHash();
+        return _textHash;
+    }
+
+    /// <summary>
+    /// <see cref="ToStringHash"/> once computed (0 until then): the inspector sends the same load requests
+    /// every tick, and the scheduler fingerprints each delivery. Not part of the record's value: equality,
+    /// the hash code and the copy a <c>with</c> makes leave it out (the copy computes its own).
+    /// </summary>
+    private ulong _textHash;
+
+    /// <summary>A copy for <c>with</c>: the positional values, not the remembered hash of the original's text.</summary>
+    private WordAccessOp(WordAccessOp original)
+        : base(original)
+    {
+        Address = original.Address;
+        Write = original.Write;
+        Value = original.Value;
+    }
+
+    public bool Equals(WordAccessOp? other) =>
+        ReferenceEquals(this, other)
+        || (other is not null && EqualityContract == other.EqualityContract && Address == other.Address && Write == other.Write && Value == other.Value);
+
+    public override int GetHashCode() => HashCode.Combine(EqualityContract, Address, Write, Value);
+
+    private ulong TextHash()
+    {
         Span<char> digits = stackalloc char[20];
         ulong hash = TraceHash.OfChars(AccessOp.HexDigits(Address.Value, digits), PrefixHash);
         hash = TraceHash.OfChars(Write ? ", Write = True, Value = " : ", Write = False, Value = ", hash);
@@ -107,7 +151,13 @@ public sealed record WordAccessOp(VirtAddr Address, bool Write, ulong Value) : U
 }
 
 /// <summary>The task sleeps (think time): the CPU switches to its idle task, lazily keeping the mm loaded.</summary>
-public sealed record SleepOp : UserOp;
+public sealed record SleepOp : UserOp
+{
+    /// <summary>The hash of the text every sleep op has, <c>SleepOp { }</c>: a sleep is asked for every tick.</summary>
+    private static readonly ulong TextHash = TraceHash.OfString(new SleepOp().ToString());
+
+    internal override ulong ToStringHash() => TextHash;
+}
 
 /// <summary>A process's request to its CPU to run <see cref="Op"/> as task <see cref="Pid"/>.</summary>
 public sealed record UserRequest(int Pid, UserOp Op) : ITraceable
@@ -121,7 +171,43 @@ public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : 
     /// <summary>The result of each completed access, by the byte it loaded or stored.</summary>
     private static readonly UserResult[] AccessResults = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(b => new UserResult(0, false, (byte)b, false))];
 
-    public static UserResult Returned(long ret) => new(ret, false, 0, false);
+    /// <summary>The result of each completed word access whose word is below 256 (the inspector's pfns and state flags are).</summary>
+    private static readonly UserResult[] SmallWordResults = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(w => new UserResult(0, false, (byte)w, false) { Word = (ulong)w })];
+
+    /// <summary>The commonest return, 0: shared, as results are immutable.</summary>
+    private static readonly UserResult ReturnedZero = new(0, false, 0, false);
+
+    public static UserResult Returned(long ret) => ret == 0 ? ReturnedZero : new(ret, false, 0, false);
+
+    /// <summary>Slots of <see cref="_recentWordResults"/> (a power of two).</summary>
+    private const int RecentWordSlots = 256;
+
+    /// <summary>
+    /// Results of larger words made lately on this thread, direct-mapped by word: the inspector loads the
+    /// same vaddr words every tick. Results are immutable, so a shared one is as good as a new one;
+    /// thread-static, so no two threads share a slot.
+    /// </summary>
+    [ThreadStatic]
+    private static UserResult?[]? _recentWordResults;
+
+    /// <summary>A word access completed with <paramref name="word"/> (its low byte is <see cref="Value"/>); shared instances for small and recent words.</summary>
+    public static UserResult AccessedWord(ulong word)
+    {
+        if (word < (ulong)SmallWordResults.Length)
+        {
+            return SmallWordResults[word];
+        }
+
+        UserResult?[] recent = _recentWordResults ??= new UserResult?[RecentWordSlots];
+        ref UserResult? slot = ref recent[(int)((word >> 12) ^ word) & (RecentWordSlots - 1)];
+        if (slot is { } cached && cached.Word == word)
+        {
+            return cached;
+        }
+
+        slot = new UserResult(0, false, (byte)word, false) { Word = word };
+        return slot;
+    }
 
     /// <summary>A user access completed with <paramref name="value"/>; shared instances, as one is returned per access.</summary>
     public static UserResult Accessed(byte value) => AccessResults[value];

@@ -20,7 +20,15 @@ public abstract class MemOp(string what) : ITraceable
     public CpuId? Cpu { get; init; }
 
     /// <summary>The task whose kernel path sent it (0 for the idle task or none).</summary>
-    public int Pid { get; init; }
+    public int Pid { get => _pid; init => _pid = value; }
+
+    private int _pid;
+
+    /// <summary>
+    /// Sends this operation object again for task <paramref name="pid"/>: only for an operation its CPU
+    /// keeps and sends once its reply came back (the TLB-hit access), so no one is reading it then.
+    /// </summary>
+    internal void ReuseFor(int pid) => _pid = pid;
 
     public abstract MemReply Run(KernelState state);
 
@@ -74,12 +82,24 @@ public sealed record MemReply(object? Value)
     /// <summary>A reply per word value below 256: user accesses answer their value as a word, mostly a byte's.</summary>
     private static readonly MemReply[] SmallWords = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(w => new MemReply((ulong)w))];
 
-    /// <summary>The reply carrying <paramref name="value"/>: a shared one for a bool, a byte or a word below 256 (no allocation, no boxing), else a new one.</summary>
+    /// <summary>Slots of <see cref="_recentWords"/> (a power of two).</summary>
+    private const int RecentWordSlots = 256;
+
+    /// <summary>
+    /// Replies of larger words made lately on this thread, direct-mapped by value: the inspector loads the
+    /// same addresses (its table's vaddr words) every tick of every schedule. A reply is immutable, so a
+    /// shared one is as good as a new one; thread-static, so no two threads share a slot.
+    /// </summary>
+    [ThreadStatic]
+    private static MemReply?[]? _recentWords;
+
+    /// <summary>The reply carrying <paramref name="value"/>: a shared one for a bool, a byte or a word below 256 (no allocation, no boxing), a remembered one for a recent word, else a new one.</summary>
     public static MemReply Of<T>(T value)
     {
-        if (typeof(T) == typeof(ulong) && Unsafe.As<T, ulong>(ref value) < (ulong)SmallWords.Length)
+        if (typeof(T) == typeof(ulong))
         {
-            return SmallWords[Unsafe.As<T, ulong>(ref value)];
+            ulong word = Unsafe.As<T, ulong>(ref value);
+            return word < (ulong)SmallWords.Length ? SmallWords[word] : OfWord(word);
         }
 
         if (typeof(T) == typeof(bool))
@@ -93,5 +113,18 @@ public sealed record MemReply(object? Value)
         }
 
         return new MemReply(value);
+    }
+
+    private static MemReply OfWord(ulong word)
+    {
+        MemReply?[] recent = _recentWords ??= new MemReply?[RecentWordSlots];
+        ref MemReply? slot = ref recent[(int)((word >> 12) ^ word) & (RecentWordSlots - 1)];
+        if (slot is { Value: ulong cached } reply && cached == word)
+        {
+            return reply;
+        }
+
+        slot = new MemReply(word);
+        return slot;
     }
 }

@@ -65,10 +65,69 @@ public sealed class UserRequestTests
         }
     }
 
+    [Theory]
+    [InlineData(0UL)]
+    [InlineData(1UL)]
+    [InlineData(255UL)]
+    [InlineData(256UL)]
+    [InlineData(0x7f0000001234UL)]
+    [InlineData(ulong.MaxValue)]
+    public void AWordAccessResultCarriesItsWordAndLowByteWhetherSharedOrNot(ulong word)
+    {
+        UserResult result = UserResult.AccessedWord(word);
+
+        Assert.Equal(new UserResult(0, false, (byte)word, false) { Word = word }, result);
+        Assert.Same(result, UserResult.AccessedWord(word)); // small words always, larger ones while remembered
+    }
+
+    [Fact]
+    public void RememberedWordResultsAndRepliesNeverAnswerForAnotherWord()
+    {
+        // Words that collide in the direct-mapped caches (same slot), interleaved.
+        ulong[] words = [0x40000000, 0x40000000 + (256UL << 12), 0x40001000, 0x40000000 + 256, ulong.MaxValue, 0x40000000];
+        foreach (ulong word in words.Concat(words.Reverse()))
+        {
+            Assert.Equal(word, UserResult.AccessedWord(word).Word);
+            Assert.Equal((byte)word, UserResult.AccessedWord(word).Value);
+            Assert.Equal(word, (ulong)MemReply.Of(word).Value!);
+        }
+    }
+
+    [Fact]
+    public void AWordAccessOpRemembersItsTextHashButNotAcrossWithOrEquality()
+    {
+        var op = new WordAccessOp(new VirtAddr(0x40001000), false, 0);
+        ulong first = op.ToStringHash();
+        Assert.Equal(first, op.ToStringHash()); // remembered
+        Assert.Equal(TraceHash.OfString(op.ToString()), first);
+
+        WordAccessOp moved = op with { Address = new VirtAddr(0x40002000) }; // the copy must not keep the original's hash
+        Assert.Equal(TraceHash.OfString(moved.ToString()), moved.ToStringHash());
+        Assert.NotEqual(first, moved.ToStringHash());
+        WordAccessOp stored = op with { Write = true, Value = 7 };
+        Assert.Equal(TraceHash.OfString(stored.ToString()), stored.ToStringHash());
+
+        var fresh = new WordAccessOp(new VirtAddr(0x40001000), false, 0); // equal value, hash not computed yet
+        Assert.Equal(op, fresh);
+        Assert.Equal(op.GetHashCode(), fresh.GetHashCode());
+        Assert.NotEqual(op, moved);
+        Assert.NotEqual<UserOp>(op, new AccessOp(new VirtAddr(0x40001000), false, 0));
+        Assert.Equal("WordAccessOp { Address = 0x40001000, Write = False, Value = 0 }", op.ToString()); // the cache is not printed
+    }
+
     [Fact]
     public void OtherOpsHashTheirText()
     {
-        UserOp[] ops = [new SleepOp(), new SyscallOp(new MunmapCall(new VirtAddr(0x1000), 4096))];
+        UserOp[] ops =
+        [
+            new SleepOp(),
+            new SyscallOp(new MunmapCall(new VirtAddr(0x1000), 4096)),
+            new SyscallOp(new MmapCall(VirtAddr.Zero, 8192, Prot.Read | Prot.Write, MapFlags.Private | MapFlags.Anonymous)),
+            new SyscallOp(new ExitCall(3)),
+            new SyscallOp(new UffdioCopyCall(4, new VirtAddr(0x7f0000000000), 4096, 0x41, 0)),
+            new SyscallOp(new UffdioCopyCall(4, new VirtAddr(0x7f0000000000), 4096, 0x41, 0, [1, 2, 3])),
+            new SyscallOp(null!),
+        ];
 
         Assert.All(ops, op => Assert.Equal(TraceHash.OfString(op.ToString()), op.ToStringHash()));
     }
