@@ -9,8 +9,8 @@ namespace ShadowPt.Kernel;
 /// </summary>
 public sealed partial class FrameAllocator
 {
-    /// <summary>Contents of written frames, indexed by pfn; a frame with a null slot reads as zeros.</summary>
-    private readonly byte[]?[] _contents;
+    /// <summary>Contents of written frames by pfn, in chunks like the records; a null slot or chunk reads as zeros.</summary>
+    private byte[]?[]?[] _contents = [];
 
     /// <summary>Non-null slots of <see cref="_contents"/>.</summary>
     private int _writtenFrameCount;
@@ -22,7 +22,7 @@ public sealed partial class FrameAllocator
     public ulong ReadU64(Pfn pfn, int offset, Provenance who)
     {
         CheckReadable(pfn, offset, sizeof(ulong), who);
-        return _contents[pfn.Index] is byte[] page
+        return Contents(pfn.Index) is byte[] page
             ? BinaryPrimitives.ReadUInt64LittleEndian(page.AsSpan(offset, sizeof(ulong)))
             : 0;
     }
@@ -38,7 +38,7 @@ public sealed partial class FrameAllocator
     public void ReadBytes(Pfn pfn, int offset, Span<byte> destination, Provenance who)
     {
         CheckReadable(pfn, offset, destination.Length, who);
-        if (_contents[pfn.Index] is byte[] page)
+        if (Contents(pfn.Index) is byte[] page)
         {
             page.AsSpan(offset, destination.Length).CopyTo(destination);
         }
@@ -60,7 +60,7 @@ public sealed partial class FrameAllocator
     {
         CheckReadable(source, 0, PageGeometry.PageSizeBytes, who);
         CheckWritable(destination, 0, PageGeometry.PageSizeBytes, who);
-        if (_contents[source.Index] is byte[] page)
+        if (Contents(source.Index) is byte[] page)
         {
             page.CopyTo(PageBytes(destination), 0);
         }
@@ -70,19 +70,33 @@ public sealed partial class FrameAllocator
         }
     }
 
+    /// <summary>The contents array of <paramref name="pfn"/> (in range), or null when it reads as zeros.</summary>
+    private byte[]? Contents(int pfn)
+    {
+        int c = pfn >> ChunkShift;
+        return (uint)c < (uint)_contents.Length && _contents[c] is byte[]?[] chunk ? chunk[pfn & ChunkMask] : null;
+    }
+
     private void DropContents(Pfn pfn)
     {
-        ref byte[]? slot = ref _contents[pfn.Index];
-        if (slot is not null)
+        int c = pfn.Index >> ChunkShift;
+        if ((uint)c < (uint)_contents.Length && _contents[c] is byte[]?[] chunk && chunk[pfn.Index & ChunkMask] is not null)
         {
-            slot = null;
+            chunk[pfn.Index & ChunkMask] = null;
             _writtenFrameCount--;
         }
     }
 
     private byte[] PageBytes(Pfn pfn)
     {
-        ref byte[]? slot = ref _contents[pfn.Index];
+        int c = pfn.Index >> ChunkShift;
+        if ((uint)c >= (uint)_contents.Length)
+        {
+            Array.Resize(ref _contents, ChunkTableLength(c));
+        }
+
+        byte[]?[] chunk = _contents[c] ??= new byte[]?[ChunkFrames];
+        ref byte[]? slot = ref chunk[pfn.Index & ChunkMask];
         if (slot is null)
         {
             slot = new byte[PageGeometry.PageSizeBytes];
@@ -95,7 +109,7 @@ public sealed partial class FrameAllocator
     private void CheckReadable(Pfn pfn, int offset, int length, Provenance who)
     {
         CheckSpan(offset, length);
-        if (InRange(pfn) && _frames[pfn.Index].Kind == FrameKind.ZeroPage)
+        if (InRange(pfn) && KindOf(pfn.Index) == FrameKind.ZeroPage)
         {
             return;
         }
@@ -106,7 +120,7 @@ public sealed partial class FrameAllocator
     private void CheckWritable(Pfn pfn, int offset, int length, Provenance who)
     {
         CheckSpan(offset, length);
-        Bug.On(InRange(pfn) && _frames[pfn.Index].Kind == FrameKind.ZeroPage, "write to the zero page");
+        Bug.On(InRange(pfn) && KindOf(pfn.Index) == FrameKind.ZeroPage, "write to the zero page");
         _ = ref Allocated(pfn, who, "write");
     }
 
