@@ -95,8 +95,10 @@ public sealed class RunCoverage
         var countInSegment = new int[channelHash.Length];
         int segment = 0;
         long step = 0;
-        foreach (ScheduleChoice choice in schedule.Choices)
+        IReadOnlyList<ScheduleChoice> choices = schedule.Choices;
+        for (int i = 0; i < choices.Count; i++)
         {
+            ScheduleChoice choice = choices[i];
             if (choice.Kind != ChoiceKind.Delivery)
             {
                 continue;
