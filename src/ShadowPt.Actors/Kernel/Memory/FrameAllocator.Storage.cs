@@ -64,7 +64,7 @@ public sealed partial class FrameAllocator
                 bytes += chunk is null ? 0 : ArrayHeader + ((long)ChunkFrames * FrameRecordBytes);
             }
 
-            foreach (byte[]?[]? chunk in _contents)
+            foreach (PageContents?[]? chunk in _contents)
             {
                 bytes += chunk is null ? 0 : ArrayHeader + ((long)ChunkFrames * IntPtr.Size);
             }
