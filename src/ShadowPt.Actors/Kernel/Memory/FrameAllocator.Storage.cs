@@ -52,6 +52,12 @@ public sealed partial class FrameAllocator
     /// <summary>Frames on the free list: the virgin range and the ring.</summary>
     private int _freeCount;
 
+    /// <summary>
+    /// Every pfn at or above this was never handed out: it is free, with no history. A scan over the frames that
+    /// looks for allocated ones (a leak check at the end of a run) may stop here instead of at <see cref="FrameCount"/>.
+    /// </summary>
+    public int NeverAllocatedFrom => _virginNext;
+
     /// <summary>Bytes the allocator's per-frame storage takes now: record chunks, contents-slot chunks, their tables and the ring.</summary>
     public long MetadataBytes
     {

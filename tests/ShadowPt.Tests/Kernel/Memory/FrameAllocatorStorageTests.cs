@@ -89,6 +89,12 @@ public sealed class FrameAllocatorStorageTests
             }
 
             Assert.Equal(frameCount - 2 - held.Count, frames.FreeCount);
+            Assert.All(held, p => Assert.True(p.Index < frames.NeverAllocatedFrom));
+        }
+
+        for (int pfn = frames.NeverAllocatedFrom; pfn < frameCount; pfn++)
+        {
+            Assert.Equal((FrameKind.Free, 0), (frames.Kind(new Pfn((ulong)pfn)), frames.Generation(new Pfn((ulong)pfn))));
         }
 
         frames.AssertInvariants();
