@@ -14,7 +14,7 @@ namespace ShadowPt.Benchmarking;
 /// </summary>
 public static class ModelBenchmarks
 {
-    /// <summary>Bytes of one page-contents array: the 4 KiB and the array's header.</summary>
+    /// <summary>Bytes of a whole page of contents: the 4 KiB and an array header (a page written all over holds a little more, in pieces).</summary>
     public const int PageContentsBytes = PageGeometry.PageSizeBytes + 24;
 
     /// <summary>Runs every workload and returns one figure per line of <c>shadowpt bench model</c>.</summary>
@@ -69,7 +69,7 @@ public static class ModelBenchmarks
         var holder = new KernelState?[1];
         MemoryFootprint estimate = BuildTouched(holder, pages, seed);
         long with = GC.GetTotalMemory(forceFullCollection: true);
-        long contents = (long)holder[0]!.Frames.WrittenFrameCount * PageContentsBytes;
+        long contents = holder[0]!.Frames.ContentsBytes;
         holder[0] = null;
         long without = GC.GetTotalMemory(forceFullCollection: true);
         return ((double)(with - without - contents) / pages, estimate, contents);

@@ -18,7 +18,33 @@ public sealed class RunCoverage
     /// <summary>The step count at each quiescent point: the ends of the run's segments (one per tick).</summary>
     private readonly List<long> _segmentEnds = new();
 
-    private readonly List<ulong> _orderings = new();
+    private ulong[] _orderings = [];
+
+    /// <summary>
+    /// <see cref="OrderingsOf"/>'s set of pairs already seen, cleared and reused by the next call on the same
+    /// thread: it never leaves the call, and runs on one thread at a time (explore's workers each have their own).
+    /// </summary>
+    [ThreadStatic]
+    private static HashSet<ulong>? t_seen;
+
+    /// <summary>The pairs found, in order; reused like <see cref="t_seen"/> and copied out at the end of the call.</summary>
+    [ThreadStatic]
+    private static List<ulong>? t_found;
+
+    /// <summary>
+    /// Receiver names for <see cref="ConflictingChannels"/>, kept across its calls on this thread (actor paths repeat
+    /// from run to run): the call that numbered the receiver, and its number in that call. Emptied past
+    /// <see cref="ReceiverNamesMax"/> names.
+    /// </summary>
+    [ThreadStatic]
+    private static Dictionary<string, (long Call, int Number)>? t_receivers;
+
+    /// <summary>Calls of <see cref="ConflictingChannels"/> on this thread: tells this call's numbers from older ones.</summary>
+    [ThreadStatic]
+    private static long t_calls;
+
+    /// <summary>Most receiver names <see cref="t_receivers"/> keeps.</summary>
+    private const int ReceiverNamesMax = 4096;
 
     /// <summary>Distinct abstract-state hashes in the order first reached.</summary>
     public IReadOnlyList<ulong> States => _states;
@@ -63,7 +89,8 @@ public sealed class RunCoverage
             AddState(h);
         }
 
-        _orderings.AddRange(OrderingsOf(report.Schedule, _segmentEnds));
+        ulong[] found = OrderingsOf(report.Schedule, _segmentEnds);
+        _orderings = _orderings.Length == 0 ? found : [.. _orderings, .. found];
     }
 
     private void AddState(ulong hash)
@@ -82,21 +109,28 @@ public sealed class RunCoverage
     /// interleaving), the two indices, and how many quiescent points came before (the tick). Pairs rather than whole sequences, so that the
     /// count saturates and "new in the last N schedules" falls when exploration stops finding new orders.
     /// </summary>
-    internal static List<ulong> OrderingsOf(Schedule schedule, IReadOnlyList<long> segmentEnds)
+    internal static ulong[] OrderingsOf(Schedule schedule, IReadOnlyList<long> segmentEnds)
     {
-        (ulong[] channelHash, int[] receiverOf) = ConflictingChannels(schedule.Channels);
-        var seen = new HashSet<ulong>();
-        var orderings = new List<ulong>();
+        int channelCount = schedule.Channels.Count;
+        ulong[] channelHash = new ulong[channelCount];
+        int[] receiverOf = new int[channelCount];
+        ConflictingChannels(schedule.Channels, channelHash, receiverOf);
+        HashSet<ulong> seen = t_seen ??= new HashSet<ulong>();
+        List<ulong> orderings = t_found ??= new List<ulong>();
+        seen.Clear();
+        orderings.Clear();
         // The last conflicting delivery into each receiver this segment: its channel (-1: none yet) and index.
         // Receiver numbers are below the channel count, so arrays stand in for a dictionary on this per-delivery path.
-        var lastChannel = new int[channelHash.Length];
-        var lastIndex = new int[channelHash.Length];
+        var lastChannel = new int[channelCount];
+        var lastIndex = new int[channelCount];
         Array.Fill(lastChannel, -1);
-        var countInSegment = new int[channelHash.Length];
+        var countInSegment = new int[channelCount];
         int segment = 0;
         long step = 0;
-        foreach (ScheduleChoice choice in schedule.Choices)
+        IReadOnlyList<ScheduleChoice> choices = schedule.Choices;
+        for (int i = 0; i < choices.Count; i++)
         {
+            ScheduleChoice choice = choices[i];
             if (choice.Kind != ChoiceKind.Delivery)
             {
                 continue;
@@ -134,16 +168,33 @@ public sealed class RunCoverage
             lastIndex[receiver] = index;
         }
 
-        return orderings;
+        ulong[] result = [.. orderings];
+        orderings.Clear();
+        seen.Clear();
+        return result;
     }
 
-    /// <summary>Per channel id: the hash of its description when it is a user channel into a receiver with several senders (else 0), and its receiver's number.</summary>
-    private static (ulong[] Hashes, int[] Receivers) ConflictingChannels(IReadOnlyList<string> channels)
+    /// <summary>
+    /// Fills, per channel id, the hash of its description when it is a user channel into a receiver with several
+    /// senders (else 0), and its receiver's number (-1 for other channels). A description reads
+    /// "sender -> receiver (kind)"; receivers are looked up, and senders compared, as spans of the descriptions.
+    /// </summary>
+    private static void ConflictingChannels(IReadOnlyList<string> channels, ulong[] channelHash, int[] receiverOf)
     {
-        var receiverOf = new int[channels.Count];
-        var receivers = new Dictionary<string, int>(StringComparer.Ordinal);
-        var senders = new List<HashSet<string>>();
-        for (int c = 0; c < channels.Count; c++)
+        int count = channels.Count;
+        Dictionary<string, (long Call, int Number)> names = t_receivers ??= new(StringComparer.Ordinal);
+        if (names.Count > ReceiverNamesMax)
+        {
+            names.Clear();
+        }
+
+        long call = ++t_calls;
+        Dictionary<string, (long Call, int Number)>.AlternateLookup<ReadOnlySpan<char>> byName = names.GetAlternateLookup<ReadOnlySpan<char>>();
+        // Per receiver number: the first channel into it, and whether a channel from another sender was seen.
+        var firstChannel = new int[count];
+        var severalSenders = new bool[count];
+        int receivers = 0;
+        for (int c = 0; c < count; c++)
         {
             receiverOf[c] = -1;
             string d = channels[c];
@@ -154,24 +205,31 @@ public sealed class RunCoverage
                 continue;
             }
 
-            string receiver = d[(arrow + 4)..kind];
-            if (!receivers.TryGetValue(receiver, out int r))
+            ReadOnlySpan<char> receiver = d.AsSpan(arrow + 4, kind - arrow - 4);
+            int r;
+            if (!byName.TryGetValue(receiver, out (long Call, int Number) known) || known.Call != call)
             {
-                receivers[receiver] = r = senders.Count;
-                senders.Add(new HashSet<string>(StringComparer.Ordinal));
+                r = receivers++;
+                byName[receiver] = (call, r);
+                firstChannel[r] = c;
+            }
+            else
+            {
+                r = known.Number;
+                if (!severalSenders[r])
+                {
+                    string first = channels[firstChannel[r]];
+                    severalSenders[r] = !first.AsSpan(0, first.IndexOf(" -> ", StringComparison.Ordinal)).SequenceEqual(d.AsSpan(0, arrow));
+                }
             }
 
             receiverOf[c] = r;
-            senders[r].Add(d[..arrow]);
         }
 
-        var channelHash = new ulong[channels.Count];
-        for (int c = 0; c < channels.Count; c++)
+        for (int c = 0; c < count; c++)
         {
-            channelHash[c] = receiverOf[c] >= 0 && senders[receiverOf[c]].Count > 1 ? TraceHash.OfString(channels[c]) : 0;
+            channelHash[c] = receiverOf[c] >= 0 && severalSenders[receiverOf[c]] ? TraceHash.OfString(channels[c]) : 0;
         }
-
-        return (channelHash, receiverOf);
     }
 }
 

@@ -6,11 +6,18 @@ namespace ShadowPt.Scenarios;
 /// <summary>End-of-run lines for the fault policy and NUMA balancing, and each process's fault counts (/proc/PID/stat minflt, majflt).</summary>
 public static class PolicyReport
 {
+    /// <summary>True when <see cref="Lines"/> has something to say: the machine has a fault policy or NUMA balancing.</summary>
+    public static bool HasLines(KernelState s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return s.Config.FaultPolicy is not null || s.Config.Numa is not null;
+    }
+
     /// <summary>The lines; empty unless the machine has a fault policy or NUMA balancing.</summary>
     public static IEnumerable<string> Lines(KernelState s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        if (s.Config.FaultPolicy is null && s.Config.Numa is null)
+        if (!HasLines(s))
         {
             yield break;
         }

@@ -9,11 +9,21 @@ public static class ScenarioCatalog
     /// <summary>The scenario <c>shadowpt run</c> runs when none is named.</summary>
     public const string DefaultName = "default";
 
+    /// <summary>
+    /// The definitions of <c>default</c> and <c>shadowpt</c>, built once per process: building one
+    /// validates the target program, which exploration would otherwise redo for every schedule. A
+    /// definition is immutable and shared by every run, as a scenario file's is; each lookup still makes a
+    /// fresh <see cref="ShadowPtScenario"/>, which holds the run's state.
+    /// </summary>
+    private static readonly Lazy<ScenarioDefinition> DefaultDefinition = new(() => ShadowPtScenario.Default(DefaultName).Definition);
+
+    private static readonly Lazy<ScenarioDefinition> ShadowPtDefinition = new(() => ShadowPtScenario.Default("shadowpt").Definition);
+
     /// <summary>Name and factory of every built-in, in the order <c>shadowpt scenarios</c> lists them.</summary>
     private static readonly (string Name, Func<Scenario> Create)[] BuiltIns =
     [
-        (DefaultName, () => ShadowPtScenario.Default(DefaultName)),
-        ("shadowpt", () => ShadowPtScenario.Default("shadowpt")),
+        (DefaultName, () => new ShadowPtScenario(DefaultDefinition.Value)),
+        ("shadowpt", () => new ShadowPtScenario(ShadowPtDefinition.Value)),
         ("counter", () => new CounterScenario("counter", locked: true, workers: 4, rounds: 3)),
         ("lost-update", () => new CounterScenario("lost-update", locked: false, workers: 2, rounds: 2)),
         ("pingpong", () => new PingPongScenario(pairs: 4, volleys: 16)),

@@ -1,46 +1,61 @@
-using System.Buffers.Binary;
-
 namespace ShadowPt.Kernel;
 
 /// <summary>
-/// Page contents, stored sparsely: only frames that were written hold a 4 KiB array. The index is a
-/// slot per frame (8 bytes each), not a dictionary: a dictionary cost 28 to 56 bytes per written
-/// frame, depending on where its capacity stood, which alone broke the 64-byte budget per mapped page.
+/// Page contents, stored sparsely: only frames that were written hold a <see cref="PageContents"/> (whose
+/// 256-byte pieces are made on first write). The index is a slot per frame (8 bytes each), not a dictionary:
+/// a dictionary cost 28 to 56 bytes per written frame, depending on where its capacity stood, which alone
+/// broke the 64-byte budget per mapped page.
 /// </summary>
 public sealed partial class FrameAllocator
 {
-    /// <summary>Contents of written frames, indexed by pfn; a frame with a null slot reads as zeros.</summary>
-    private readonly byte[]?[] _contents;
+    /// <summary>Contents of written frames by pfn, in chunks like the records; a null slot or chunk reads as zeros.</summary>
+    private PageContents?[]?[] _contents = [];
 
     /// <summary>Non-null slots of <see cref="_contents"/>.</summary>
     private int _writtenFrameCount;
 
-    /// <summary>Frames that hold a contents array now (written since their last allocation).</summary>
+    /// <summary>Frames that hold contents now (written since their last allocation).</summary>
     public int WrittenFrameCount => _writtenFrameCount;
+
+    /// <summary>Bytes the contents of written frames take now (their <see cref="PageContents"/> and pieces), slots excluded.</summary>
+    public long ContentsBytes
+    {
+        get
+        {
+            long bytes = 0;
+            foreach (PageContents?[]? chunk in _contents)
+            {
+                foreach (PageContents? page in chunk ?? [])
+                {
+                    bytes += page?.MemoryBytes ?? 0;
+                }
+            }
+
+            return bytes;
+        }
+    }
 
     /// <summary>Reads the aligned 64-bit little-endian word at <paramref name="offset"/> of the frame.</summary>
     public ulong ReadU64(Pfn pfn, int offset, Provenance who)
     {
         CheckReadable(pfn, offset, sizeof(ulong), who);
-        return _contents[pfn.Index] is byte[] page
-            ? BinaryPrimitives.ReadUInt64LittleEndian(page.AsSpan(offset, sizeof(ulong)))
-            : 0;
+        return Contents(pfn.Index) is PageContents page ? page.ReadU64(offset) : 0;
     }
 
     /// <summary>Writes the aligned 64-bit little-endian word at <paramref name="offset"/> of the frame.</summary>
     public void WriteU64(Pfn pfn, int offset, ulong value, Provenance who)
     {
         CheckWritable(pfn, offset, sizeof(ulong), who);
-        BinaryPrimitives.WriteUInt64LittleEndian(PageBytes(pfn).AsSpan(offset, sizeof(ulong)), value);
+        PageBytes(pfn).WriteU64(offset, value);
     }
 
     /// <summary>Copies bytes of the frame starting at <paramref name="offset"/> into <paramref name="destination"/>.</summary>
     public void ReadBytes(Pfn pfn, int offset, Span<byte> destination, Provenance who)
     {
         CheckReadable(pfn, offset, destination.Length, who);
-        if (_contents[pfn.Index] is byte[] page)
+        if (Contents(pfn.Index) is PageContents page)
         {
-            page.AsSpan(offset, destination.Length).CopyTo(destination);
+            page.Read(offset, destination);
         }
         else
         {
@@ -52,7 +67,7 @@ public sealed partial class FrameAllocator
     public void WriteBytes(Pfn pfn, int offset, ReadOnlySpan<byte> source, Provenance who)
     {
         CheckWritable(pfn, offset, source.Length, who);
-        source.CopyTo(PageBytes(pfn).AsSpan(offset));
+        PageBytes(pfn).Write(offset, source);
     }
 
     /// <summary>copy_user_highpage: the whole contents of <paramref name="source"/> into <paramref name="destination"/> (COW).</summary>
@@ -60,9 +75,9 @@ public sealed partial class FrameAllocator
     {
         CheckReadable(source, 0, PageGeometry.PageSizeBytes, who);
         CheckWritable(destination, 0, PageGeometry.PageSizeBytes, who);
-        if (_contents[source.Index] is byte[] page)
+        if (Contents(source.Index) is PageContents page)
         {
-            page.CopyTo(PageBytes(destination), 0);
+            SetContents(destination, page.Clone());
         }
         else
         {
@@ -70,32 +85,49 @@ public sealed partial class FrameAllocator
         }
     }
 
+    /// <summary>The contents array of <paramref name="pfn"/> (in range), or null when it reads as zeros.</summary>
+    private PageContents? Contents(int pfn)
+    {
+        int c = pfn >> ChunkShift;
+        return (uint)c < (uint)_contents.Length && _contents[c] is PageContents?[] chunk ? chunk[pfn & ChunkMask] : null;
+    }
+
     private void DropContents(Pfn pfn)
     {
-        ref byte[]? slot = ref _contents[pfn.Index];
-        if (slot is not null)
+        int c = pfn.Index >> ChunkShift;
+        if ((uint)c < (uint)_contents.Length && _contents[c] is PageContents?[] chunk && chunk[pfn.Index & ChunkMask] is not null)
         {
-            slot = null;
+            chunk[pfn.Index & ChunkMask] = null;
             _writtenFrameCount--;
         }
     }
 
-    private byte[] PageBytes(Pfn pfn)
+    private PageContents PageBytes(Pfn pfn) => Contents(pfn.Index) ?? SetContents(pfn, new PageContents());
+
+    /// <summary>Gives <paramref name="pfn"/> the contents <paramref name="page"/>, replacing any it held.</summary>
+    private PageContents SetContents(Pfn pfn, PageContents page)
     {
-        ref byte[]? slot = ref _contents[pfn.Index];
+        int c = pfn.Index >> ChunkShift;
+        if ((uint)c >= (uint)_contents.Length)
+        {
+            Array.Resize(ref _contents, ChunkTableLength(c));
+        }
+
+        PageContents?[] chunk = _contents[c] ??= new PageContents?[ChunkFrames];
+        ref PageContents? slot = ref chunk[pfn.Index & ChunkMask];
         if (slot is null)
         {
-            slot = new byte[PageGeometry.PageSizeBytes];
             _writtenFrameCount++;
         }
 
-        return slot;
+        slot = page;
+        return page;
     }
 
     private void CheckReadable(Pfn pfn, int offset, int length, Provenance who)
     {
         CheckSpan(offset, length);
-        if (InRange(pfn) && _frames[pfn.Index].Kind == FrameKind.ZeroPage)
+        if (InRange(pfn) && KindOf(pfn.Index) == FrameKind.ZeroPage)
         {
             return;
         }
@@ -106,7 +138,7 @@ public sealed partial class FrameAllocator
     private void CheckWritable(Pfn pfn, int offset, int length, Provenance who)
     {
         CheckSpan(offset, length);
-        Bug.On(InRange(pfn) && _frames[pfn.Index].Kind == FrameKind.ZeroPage, "write to the zero page");
+        Bug.On(InRange(pfn) && KindOf(pfn.Index) == FrameKind.ZeroPage, "write to the zero page");
         _ = ref Allocated(pfn, who, "write");
     }
 

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace ShadowPt.Kernel;
 
 /// <summary>Where the memory reports instrumented accesses (KCSAN's hooks), when a race checker runs.</summary>
@@ -10,7 +8,7 @@ public sealed partial class FrameAllocator
 
     /// <summary>The word at <paramref name="offset"/> without any check or history: for the instrumentation's "value changed" only.</summary>
     internal ulong PeekU64(Pfn pfn, int offset) =>
-        InRange(pfn) && _contents[pfn.Index] is byte[] page && offset >= 0 && offset <= PageGeometry.PageSizeBytes - sizeof(ulong)
-            ? BinaryPrimitives.ReadUInt64LittleEndian(page.AsSpan(offset, sizeof(ulong)))
+        InRange(pfn) && Contents(pfn.Index) is PageContents page && offset >= 0 && offset <= PageGeometry.PageSizeBytes - sizeof(ulong)
+            ? page.ReadU64(offset)
             : 0;
 }

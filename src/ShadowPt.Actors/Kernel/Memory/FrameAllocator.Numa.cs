@@ -6,12 +6,14 @@ public sealed partial class FrameAllocator
     /// <summary>
     /// alloc_pages_node: like <see cref="AllocPage"/>, but takes the oldest free frame for which
     /// <paramref name="accept"/> holds (its node), moving it to the head of the free list first; null
-    /// when none does. O(free frames); only NUMA migration uses it.
+    /// when none does. O(free frames); only NUMA migration uses it, and the first call gives the free list
+    /// a slot per frame (see <see cref="MaterializeFreeList"/>).
     /// </summary>
     public Pfn? AllocPageWhere(FrameKind kind, Provenance who, Func<Pfn, bool> accept)
     {
         ArgumentNullException.ThrowIfNull(accept);
-        for (int i = 0; i < _freeCount; i++)
+        MaterializeFreeList();
+        for (int i = 0; i < _ringCount; i++)
         {
             int slot = (_freeHead + i) % _freeRing.Length;
             int pfn = _freeRing[slot];

@@ -25,7 +25,10 @@ public sealed partial class FrameAllocator
     /// <summary>Distinct provenance labels kept for histories.</summary>
     public const int LabelsMax = 1 << 16;
 
-    /// <summary>Bytes of allocator metadata per frame: the 40-byte record, the 4-byte free-list slot and the 8-byte contents slot.</summary>
+    /// <summary>
+    /// Bytes of allocator metadata per frame at most: the 40-byte record, the 4-byte free-list slot and the
+    /// 8-byte contents slot. Frames never handed out cost nothing (FrameAllocator.Storage.cs), so this bounds the real figure.
+    /// </summary>
     public const int MetadataBytesPerFrame = 52;
 
     /// <summary>References or maps one frame may hold; far above any scenario, catches runaway counts.</summary>
@@ -37,42 +40,28 @@ public sealed partial class FrameAllocator
     /// <summary>The shared zero page, mapped read-only on read faults of anonymous memory.</summary>
     public static readonly Pfn ZeroPfn = new(1);
 
-    /// <summary>struct page for every frame, indexed by pfn.</summary>
-    private readonly FrameRecord[] _frames;
-
-    /// <summary>Ring buffer of free pfns: allocation takes the head, free appends at the tail.</summary>
-    private readonly int[] _freeRing;
-
     /// <summary>Provenance labels by index.</summary>
     private readonly List<string> _labels = new();
 
     /// <summary>Provenance label indexes by text.</summary>
     private readonly Dictionary<string, int> _labelIndex = new(StringComparer.Ordinal);
 
-    /// <summary>Index of the oldest free pfn in <see cref="_freeRing"/>.</summary>
-    private int _freeHead;
-
-    /// <summary>Number of free pfns in <see cref="_freeRing"/>.</summary>
-    private int _freeCount;
-
     public FrameAllocator(int frameCount)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(frameCount, FramesMin);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(frameCount, FramesMax);
-        _frames = new FrameRecord[frameCount];
-        _freeRing = new int[frameCount];
-        _contents = new byte[]?[frameCount];
+        _frameCount = frameCount;
         InitFrames();
     }
 
     /// <summary>Total frames, including the reserved frame and the zero page.</summary>
-    public int FrameCount => _frames.Length;
+    public int FrameCount => _frameCount;
 
     /// <summary>Frames on the free list.</summary>
     public int FreeCount => _freeCount;
 
     /// <summary>Frames that can ever be allocated (all but the reserved frame and the zero page).</summary>
-    public int UsableCount => _frames.Length - 2;
+    public int UsableCount => _frameCount - 2;
 
     /// <summary>Frames allocated now.</summary>
     public int AllocatedCount => UsableCount - _freeCount;
@@ -89,10 +78,8 @@ public sealed partial class FrameAllocator
             return null;
         }
 
-        int pfn = _freeRing[_freeHead];
-        _freeHead = (_freeHead + 1) % _freeRing.Length;
-        _freeCount--;
-        ref FrameRecord f = ref _frames[pfn];
+        int pfn = TakeFree();
+        ref FrameRecord f = ref RecordRef(pfn);
         Bug.On(f.Kind != FrameKind.Free || f.RefCount != 0 || f.MapCount != 0, "AllocPage: free list holds a busy frame");
         f.Kind = kind;
         f.RefCount = 1;
@@ -126,7 +113,7 @@ public sealed partial class FrameAllocator
     public void FreePages(IReadOnlyList<Pfn> pfns, Provenance who)
     {
         ArgumentNullException.ThrowIfNull(pfns);
-        Bug.On(pfns.Count > _frames.Length, "FreePages: more pfns than frames");
+        Bug.On(pfns.Count > _frameCount, "FreePages: more pfns than frames");
         for (int i = 0; i < pfns.Count; i++)
         {
             FreePage(pfns[i], who);
@@ -193,48 +180,48 @@ public sealed partial class FrameAllocator
     public void CheckAllocated(Pfn pfn, Provenance who) => _ = ref Allocated(pfn, who, "access");
 
     /// <summary>True when the frame is allocated now (not free, not reserved, not the zero page).</summary>
-    public bool IsAllocated(Pfn pfn) => InRange(pfn) && IsAllocatedKind(_frames[pfn.Index].Kind);
+    public bool IsAllocated(Pfn pfn) => InRange(pfn) && IsAllocatedKind(KindOf(pfn.Index));
 
     /// <summary>What the frame holds; any valid pfn.</summary>
     public FrameKind Kind(Pfn pfn)
     {
         Bug.On(!InRange(pfn), "Kind: pfn out of range");
-        return _frames[pfn.Index].Kind;
+        return KindOf(pfn.Index);
     }
 
     /// <summary>page_ref_count.</summary>
     public int PageRefCount(Pfn pfn)
     {
         Bug.On(!InRange(pfn), "PageRefCount: pfn out of range");
-        return _frames[pfn.Index].RefCount;
+        return Record(pfn.Index).RefCount;
     }
 
     /// <summary>page_mapcount: PTEs mapping the frame.</summary>
     public int PageMapCount(Pfn pfn)
     {
         Bug.On(!InRange(pfn), "PageMapCount: pfn out of range");
-        return _frames[pfn.Index].MapCount;
+        return Record(pfn.Index).MapCount;
     }
 
     /// <summary>How many times the frame was allocated; a stale holder sees a different generation.</summary>
     public int Generation(Pfn pfn)
     {
         Bug.On(!InRange(pfn), "Generation: pfn out of range");
-        return _frames[pfn.Index].Generation;
+        return Record(pfn.Index).Generation;
     }
 
     /// <summary>True when <paramref name="pfn"/> names a frame of this machine.</summary>
-    public bool InRange(Pfn pfn) => pfn.Value < (ulong)_frames.Length;
+    public bool InRange(Pfn pfn) => pfn.Value < (ulong)_frameCount;
 
     /// <summary>The frame's state and last allocation and free, in one line.</summary>
     public string History(Pfn pfn)
     {
         if (!InRange(pfn))
         {
-            return $"pfn {pfn}: out of range (machine has {_frames.Length} frames)";
+            return $"pfn {pfn}: out of range (machine has {_frameCount} frames)";
         }
 
-        FrameRecord f = _frames[pfn.Index];
+        FrameRecord f = Record(pfn.Index);
         return string.Create(
             CultureInfo.InvariantCulture,
             $"pfn {pfn}: {f.Kind}, refcount {f.RefCount}, mapcount {f.MapCount}, generation {f.Generation}; " +
@@ -245,9 +232,9 @@ public sealed partial class FrameAllocator
     public void AssertInvariants()
     {
         int free = 0;
-        for (int pfn = 0; pfn < _frames.Length; pfn++)
+        for (int pfn = 0; pfn < _frameCount; pfn++)
         {
-            FrameRecord f = _frames[pfn];
+            FrameRecord f = Record(pfn);
             Bug.On(f.MapCount < 0 || f.RefCount < 0, "frames: negative count");
             Bug.On(f.Kind == FrameKind.Free && (f.RefCount != 0 || f.MapCount != 0), "frames: free frame with counts");
             Bug.On(IsAllocatedKind(f.Kind) && (f.RefCount < 1 || f.MapCount > f.RefCount), "frames: allocated frame with bad counts");
@@ -255,10 +242,10 @@ public sealed partial class FrameAllocator
         }
 
         Bug.On(free != _freeCount, "frames: free count differs from the free list");
+        Bug.On(_freeCount != _frameCount - _virginNext + _ringCount, "frames: free count differs from the virgin range and the ring");
         for (int i = 0; i < _freeCount; i++)
         {
-            int pfn = _freeRing[(_freeHead + i) % _freeRing.Length];
-            Bug.On(_frames[pfn].Kind != FrameKind.Free, "frames: free list holds a busy frame");
+            Bug.On(Record(FreeAt(i)).Kind != FrameKind.Free, "frames: free list holds a busy frame");
         }
     }
 
@@ -267,19 +254,11 @@ public sealed partial class FrameAllocator
 
     private void InitFrames()
     {
-        _frames[ReservedPfn.Index].Kind = FrameKind.Reserved;
-        _frames[ZeroPfn.Index].Kind = FrameKind.ZeroPage;
-        _frames[ZeroPfn.Index].RefCount = 1;
-        for (int pfn = 0; pfn < _frames.Length; pfn++)
-        {
-            _frames[pfn].FreeStep = -1;
-            _frames[pfn].AllocWho = -1;
-            _frames[pfn].FreeWho = -1;
-            if (pfn > ZeroPfn.Index)
-            {
-                _freeRing[_freeCount++] = pfn;
-            }
-        }
+        RecordRef(ReservedPfn.Index).Kind = FrameKind.Reserved;
+        RecordRef(ZeroPfn.Index).Kind = FrameKind.ZeroPage;
+        RecordRef(ZeroPfn.Index).RefCount = 1;
+        _virginNext = ZeroPfn.Index + 1;
+        _freeCount = _frameCount - _virginNext;
     }
 
     private ref FrameRecord Allocated(Pfn pfn, Provenance who, string operation)
@@ -289,16 +268,15 @@ public sealed partial class FrameAllocator
             throw new KernelBugException($"{operation}: pfn {pfn} out of range by {who}");
         }
 
-        ref FrameRecord f = ref _frames[pfn.Index];
+        if (ChunkOf(pfn.Index) is not FrameRecord[] chunk)
+        {
+            throw FreeFrameFault(pfn, who, operation); // never handed out: a virgin frame is free
+        }
+
+        ref FrameRecord f = ref chunk[pfn.Index & ChunkMask];
         if (f.Kind == FrameKind.Free)
         {
-            FrameFault fault = operation is "free" or "put_page" ? FrameFault.DoubleFree : FrameFault.UseAfterFree;
-            if (fault == FrameFault.UseAfterFree)
-            {
-                Watcher?.UsedAfterFree(pfn, who, operation);
-            }
-
-            throw Fault(fault, pfn, who, fault == FrameFault.DoubleFree ? "double free" : operation + " of a free frame");
+            throw FreeFrameFault(pfn, who, operation);
         }
 
         if (!IsAllocatedKind(f.Kind))
@@ -309,6 +287,18 @@ public sealed partial class FrameAllocator
         return ref f;
     }
 
+    /// <summary>The report of <paramref name="operation"/> on a free frame: a double free, or a use after free (told to the watcher first).</summary>
+    private FrameStateException FreeFrameFault(Pfn pfn, Provenance who, string operation)
+    {
+        FrameFault fault = operation is "free" or "put_page" ? FrameFault.DoubleFree : FrameFault.UseAfterFree;
+        if (fault == FrameFault.UseAfterFree)
+        {
+            Watcher?.UsedAfterFree(pfn, who, operation);
+        }
+
+        return Fault(fault, pfn, who, fault == FrameFault.DoubleFree ? "double free" : operation + " of a free frame");
+    }
+
     private void Release(Pfn pfn, ref FrameRecord f, Provenance who)
     {
         f.Kind = FrameKind.Free;
@@ -316,9 +306,7 @@ public sealed partial class FrameAllocator
         f.FreeStep = who.Step;
         f.FreeWho = Label(who.Who);
         DropContents(pfn);
-        int tail = (_freeHead + _freeCount) % _freeRing.Length;
-        _freeRing[tail] = pfn.Index;
-        _freeCount++;
+        PutFree(pfn.Index);
         Bug.On(_freeCount > UsableCount, "Release: free list overflow");
         Watcher?.Freed(pfn, who);
     }

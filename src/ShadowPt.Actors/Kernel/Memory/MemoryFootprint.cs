@@ -3,7 +3,7 @@ using System.Globalization;
 namespace ShadowPt.Kernel;
 
 /// <summary>What the model's memory costs in simulator bytes, against what it maps.</summary>
-/// <param name="FrameMetadataBytes">struct page records and the free list, for every frame of the machine.</param>
+/// <param name="FrameMetadataBytes">struct page records, contents slots and the free list: what the allocator holds now (frames never handed out cost nothing).</param>
 /// <param name="PageTableBytes">Page-table objects of every mm.</param>
 /// <param name="VmaBytes">VMA objects and their list slots.</param>
 /// <param name="MappedPages">Non-none PTEs over every mm.</param>
@@ -33,7 +33,7 @@ public sealed record MemoryFootprint(long FrameMetadataBytes, long PageTableByte
             mapped += mms[i].Pgd.MappedPteCount;
         }
 
-        return new MemoryFootprint((long)frames.FrameCount * FrameAllocator.MetadataBytesPerFrame, tables, vmas, mapped);
+        return new MemoryFootprint(frames.MetadataBytes, tables, vmas, mapped);
     }
 
     public override string ToString() => string.Create(

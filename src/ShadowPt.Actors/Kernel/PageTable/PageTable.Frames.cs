@@ -19,25 +19,25 @@ public sealed partial class PageTable
         }
 
         frames.Add(_pgd.Pfn);
-        foreach (PudTable? pud in _pgd.Entries)
+        for (int g = _pgd.First; g < _pgd.End; g++)
         {
-            if (pud is null)
+            if (_pgd.Get(g) is not PudTable pud)
             {
                 continue;
             }
 
             frames.Add(pud.Pfn);
-            foreach (PmdTable? pmd in pud.Entries)
+            for (int u = pud.First; u < pud.End; u++)
             {
-                if (pmd is null)
+                if (pud.Get(u) is not PmdTable pmd)
                 {
                     continue;
                 }
 
                 frames.Add(pmd.Pfn);
-                foreach (PtePage? pte in pmd.Entries)
+                for (int m = pmd.First; m < pmd.End; m++)
                 {
-                    if (pte is not null)
+                    if (pmd.Get(m) is PtePage pte)
                     {
                         frames.Add(pte.Pfn);
                     }

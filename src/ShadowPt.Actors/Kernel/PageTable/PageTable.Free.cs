@@ -28,11 +28,11 @@ public sealed partial class PageTable
         int before = unhooked.Count;
         for (int g = PageGeometry.PgdIndex(bounds.Addr); g <= LastIndex(bounds, PageGeometry.PgdirShift); g++)
         {
-            PudTable? pud = _pgd.Entries[g];
+            PudTable? pud = _pgd.Get(g);
             ulong span = (ulong)g << PageGeometry.PgdirShift;
             if (pud is not null && FreePudTable(pud, span, bounds, unhooked))
             {
-                _pgd.Entries[g] = null;
+                _pgd.Set(g, null);
                 _pgd.Used--;
             }
         }
@@ -61,11 +61,11 @@ public sealed partial class PageTable
         int last = Math.Min(LastIndexWithin(bounds, spanStart, PageGeometry.PgdirShift, PageGeometry.PudShift), PageGeometry.PtrsPerTable - 1);
         for (int u = first; u <= last; u++)
         {
-            PmdTable? pmd = pud.Entries[u];
+            PmdTable? pmd = pud.Get(u);
             ulong span = spanStart + ((ulong)u << PageGeometry.PudShift);
             if (pmd is not null && FreePmdTable(pmd, span, bounds, unhooked))
             {
-                pud.Entries[u] = null;
+                pud.Set(u, null);
                 pud.Used--;
             }
         }
@@ -79,7 +79,7 @@ public sealed partial class PageTable
         int last = Math.Min(LastIndexWithin(bounds, spanStart, PageGeometry.PudShift, PageGeometry.PmdShift), PageGeometry.PtrsPerTable - 1);
         for (int m = first; m <= last; m++)
         {
-            PtePage? pte = pmd.Entries[m];
+            PtePage? pte = pmd.Get(m);
             ulong span = spanStart + ((ulong)m << PageGeometry.PmdShift);
             if (pte is null || !bounds.Covers(span, PageGeometry.PmdSize))
             {
@@ -87,7 +87,7 @@ public sealed partial class PageTable
             }
 
             Bug.On(pte.Used != 0, "FreePgdRange: PTE page between floor and ceiling still maps pages");
-            pmd.Entries[m] = null;
+            pmd.Set(m, null);
             pmd.Used--;
             PtePageCount--;
             unhooked.Add(pte.Pfn);
@@ -123,9 +123,9 @@ public sealed partial class PageTable
     {
         CheckTableFrame(frames, _pgd.Pfn);
         int used = 0;
-        for (int g = 0; g < PageGeometry.PtrsPerTable; g++)
+        for (int g = _pgd.First; g < _pgd.End; g++)
         {
-            if (_pgd.Entries[g] is PudTable pud)
+            if (_pgd.Get(g) is PudTable pud)
             {
                 used++;
                 counts.UpperTables++;
@@ -140,9 +140,9 @@ public sealed partial class PageTable
     private static void CountPud(PudTable pud, FrameAllocator? frames, ref TableCounts counts)
     {
         int used = 0;
-        for (int u = 0; u < PageGeometry.PtrsPerTable; u++)
+        for (int u = pud.First; u < pud.End; u++)
         {
-            if (pud.Entries[u] is PmdTable pmd)
+            if (pud.Get(u) is PmdTable pmd)
             {
                 used++;
                 counts.UpperTables++;
@@ -157,9 +157,9 @@ public sealed partial class PageTable
     private static void CountPmd(PmdTable pmd, FrameAllocator? frames, ref TableCounts counts)
     {
         int used = 0;
-        for (int m = 0; m < PageGeometry.PtrsPerTable; m++)
+        for (int m = pmd.First; m < pmd.End; m++)
         {
-            if (pmd.Entries[m] is not PtePage pte)
+            if (pmd.Get(m) is not PtePage pte)
             {
                 continue;
             }
@@ -168,9 +168,9 @@ public sealed partial class PageTable
             counts.PtePages++;
             CheckTableFrame(frames, pte.Pfn);
             int mapped = 0;
-            for (int i = 0; i < PageGeometry.PtrsPerTable; i++)
+            for (int i = pte.First; i < pte.End; i++)
             {
-                mapped += new Pte(pte.Entries[i]).IsNone ? 0 : 1;
+                mapped += new Pte(pte.Get(i)).IsNone ? 0 : 1;
             }
 
             Bug.On(mapped != pte.Used, "page table: PTE page use count drifted");

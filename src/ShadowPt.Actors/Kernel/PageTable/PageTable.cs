@@ -13,14 +13,18 @@ namespace ShadowPt.Kernel;
 /// <remarks>
 /// Follows mm/memory.c: __pte_alloc / __pmd_alloc / __pud_alloc, set_pte_at, ptep_get_and_clear,
 /// zap_pte_range (PTEs only; tables stay), free_pgd_range (tables within floor..ceiling). PTEs are
-/// 8 bytes in a ulong[512] per PTE page, so a mapped page costs 8 bytes here plus 1/512 of a table.
+/// 8 bytes in a ulong slot of its PTE page (slots only for the range of indexes used, up to 512), so a
+/// mapped page costs about 8 bytes here plus 1/512 of a table.
 /// Lock contract (enforced by the memory-subsystem actor, not here): PTE changes under the PTE
 /// page's split lock; table allocation and freeing under mmap_lock (and page_table_lock to install).
 /// </remarks>
 public sealed partial class PageTable
 {
-    /// <summary>Simulator bytes of one table: object (40) + array header (24) + 512 eight-byte slots.</summary>
+    /// <summary>Simulator bytes of one full table: object (40) + array header (24) + 512 eight-byte slots; a table holds slots only for the indexes it used (<see cref="TableSlots{T}"/>).</summary>
     public const int TableBytes = 40 + 24 + (PageGeometry.PtrsPerTable * 8);
+
+    /// <summary>Simulator bytes of a table object and its slot array, without the slots.</summary>
+    private const int TableOverheadBytes = 40 + 24;
 
     /// <summary>The frames that page tables come from.</summary>
     private readonly FrameAllocator _frames;
@@ -58,13 +62,40 @@ public sealed partial class PageTable
     }
 
     /// <summary>Simulator bytes held by the tables (contents of mapped frames excluded).</summary>
-    public long MemoryBytes() => (long)(1 + UpperTableCount + PtePageCount) * TableBytes;
+    public long MemoryBytes()
+    {
+        long slots = _pgd.Capacity;
+        for (int g = _pgd.First; g < _pgd.End; g++)
+        {
+            if (_pgd.Get(g) is not PudTable pud)
+            {
+                continue;
+            }
+
+            slots += pud.Capacity;
+            for (int u = pud.First; u < pud.End; u++)
+            {
+                if (pud.Get(u) is not PmdTable pmd)
+                {
+                    continue;
+                }
+
+                slots += pmd.Capacity;
+                for (int m = pmd.First; m < pmd.End; m++)
+                {
+                    slots += pmd.Get(m)?.Capacity ?? 0;
+                }
+            }
+        }
+
+        return ((long)(1 + UpperTableCount + PtePageCount) * TableOverheadBytes) + (slots * sizeof(ulong));
+    }
 
     /// <summary>The entry for <paramref name="address"/> (<c>ptep_get</c> after a walk); none when no table covers it.</summary>
     public Pte GetPte(VirtAddr address)
     {
         PtePage? page = LookupPtePage(address);
-        return page is null ? Pte.None : new Pte(page.Entries[PageGeometry.PteIndex(address.Value)]);
+        return page is null ? Pte.None : new Pte(page.Get(PageGeometry.PteIndex(address.Value)));
     }
 
     /// <summary>The PTE page covering <paramref name="address"/>, whose id keys its split lock; null when absent.</summary>
@@ -93,9 +124,9 @@ public sealed partial class PageTable
     {
         PtePage page = LookupPtePage(address) ?? throw Bug.Fail($"SetPteAt: no PTE page for {address}");
         int index = PageGeometry.PteIndex(address.Value);
-        var old = new Pte(page.Entries[index]);
+        var old = new Pte(page.Get(index));
         _frames.Instrumentation?.PteStore(page.Pfn, index, old.Value, pte.Value);
-        page.Entries[index] = pte.Value;
+        page.Set(index, pte.Value);
         int delta = (pte.IsNone ? 0 : 1) - (old.IsNone ? 0 : 1);
         page.Used += delta;
         MappedPteCount += delta;
@@ -128,11 +159,11 @@ public sealed partial class PageTable
             for (; addr < tableEnd; addr += PageGeometry.PageSize)
             {
                 int index = PageGeometry.PteIndex(addr);
-                var old = new Pte(page.Entries[index]);
+                var old = new Pte(page.Get(index));
                 if (!old.IsNone)
                 {
                     _frames.Instrumentation?.PteStore(page.Pfn, index, old.Value, 0);
-                    page.Entries[index] = 0;
+                    page.Set(index, 0);
                     page.Used--;
                     MappedPteCount--;
                     zapped.Add(new ZappedPte(new VirtAddr(addr), old, new PtePageId(page.Pfn)));
@@ -169,21 +200,21 @@ public sealed partial class PageTable
         for (long step = 0; addr < end; step++)
         {
             Bug.On(step > stepsMax, "page table walk did not advance");
-            PudTable? pud = _pgd.Entries[PageGeometry.PgdIndex(addr)];
+            PudTable? pud = _pgd.Get(PageGeometry.PgdIndex(addr));
             if (pud is null)
             {
                 addr = NextBoundary(addr, PageGeometry.PgdirSize);
                 continue;
             }
 
-            PmdTable? pmd = pud.Entries[PageGeometry.PudIndex(addr)];
+            PmdTable? pmd = pud.Get(PageGeometry.PudIndex(addr));
             if (pmd is null)
             {
                 addr = NextBoundary(addr, PageGeometry.PudSize);
                 continue;
             }
 
-            PtePage? pte = pmd.Entries[PageGeometry.PmdIndex(addr)];
+            PtePage? pte = pmd.Get(PageGeometry.PmdIndex(addr));
             if (pte is not null)
             {
                 return pte;
@@ -201,14 +232,14 @@ public sealed partial class PageTable
     {
         CheckUserAddress(address);
         ulong a = address.Value;
-        PmdTable? pmd = _pgd.Entries[PageGeometry.PgdIndex(a)]?.Entries[PageGeometry.PudIndex(a)];
-        return pmd?.Entries[PageGeometry.PmdIndex(a)];
+        PmdTable? pmd = _pgd.Get(PageGeometry.PgdIndex(a))?.Get(PageGeometry.PudIndex(a));
+        return pmd?.Get(PageGeometry.PmdIndex(a));
     }
 
     private TChild? EnsureChild<TChild>(DirTable<TChild> parent, int index, Func<Pfn, TChild> create, Provenance who)
         where TChild : class
     {
-        TChild? child = parent.Entries[index];
+        TChild? child = parent.Get(index);
         if (child is not null)
         {
             return child;
@@ -221,7 +252,7 @@ public sealed partial class PageTable
         }
 
         child = create(pfn.Value);
-        parent.Entries[index] = child;
+        parent.Set(index, child);
         parent.Used++;
         if (child is PtePage)
         {

@@ -71,7 +71,7 @@ public struct PteEnumerator
         {
             ulong address = _addr;
             _addr += PageGeometry.PageSize;
-            var pte = new Pte(page.Entries[PageGeometry.PteIndex(address)]);
+            var pte = new Pte(page.Get(PageGeometry.PteIndex(address)));
             if (!pte.IsNone)
             {
                 Current = new PteSlot(new VirtAddr(address), pte, new PtePageId(page.Pfn));

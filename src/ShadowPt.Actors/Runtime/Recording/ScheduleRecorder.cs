@@ -46,21 +46,11 @@ internal sealed class ScheduleRecorder
         AddToNewChunk(kind, value);
     }
 
-    public ScheduleChoice[] ToArray()
+    /// <summary>A packed, read-only copy of the choices so far (<see cref="PackedChoices"/>): one to four bytes per choice.</summary>
+    public PackedChoices ToArray()
     {
         ObjectDisposedException.ThrowIf(_released, this);
-        var choices = new ScheduleChoice[Count];
-        long i = 0;
-        foreach (int[] chunk in _chunks.AsSpan(0, _chunkCount))
-        {
-            int length = (int)Math.Min(chunk.Length, Count - i);
-            for (int j = 0; j < length; j++)
-            {
-                choices[i++] = ScheduleChoice.Decode(chunk[j]);
-            }
-        }
-
-        return choices;
+        return PackedChoices.FromChunks(_chunks.AsSpan(0, _chunkCount), checked((int)Count));
     }
 
     /// <summary>Gives the chunks back to the pool; the recorder cannot be read or written afterwards.</summary>

@@ -247,6 +247,7 @@ public sealed class ShadowPtScenario : Scenario, IMachineScenario
     /// <summary>The resource checks at the end of the run.</summary>
     private Violation? CheckResources(ActorSystem system) => Checking.ResourceChecker.CheckEnd(system, _machine!.State);
 
+    /// <remarks>Without policy lines this is the output list itself, not a copy: the runner copies it once into the report.</remarks>
     public override IEnumerable<string> Describe(ActorSystem system) =>
-        _machine is null ? _output : [.. _output, .. PolicyReport.Lines(_machine.State)];
+        _machine is null || !PolicyReport.HasLines(_machine.State) ? _output : [.. _output, .. PolicyReport.Lines(_machine.State)];
 }

@@ -15,10 +15,11 @@ public sealed class ScheduleRecorderTests
             recorder.Add((ChoiceKind)(i % 3), i % ScheduleChoice.ValueMax);
         }
 
-        ScheduleChoice[] choices = recorder.ToArray();
+        PackedChoices choices = recorder.ToArray();
 
         Assert.Equal(count, recorder.Count);
-        Assert.Equal(count, choices.Length);
+        Assert.Equal(count, choices.Count);
+        Assert.Equal(sizeof(int), choices.Width);
         for (int i = 0; i < count; i++)
         {
             Assert.Equal(new ScheduleChoice((ChoiceKind)(i % 3), i % ScheduleChoice.ValueMax), choices[i]);
@@ -50,5 +51,31 @@ public sealed class ScheduleRecorderTests
         second.Add(ChoiceKind.Boolean, 0);
 
         Assert.Equal([new ScheduleChoice(ChoiceKind.Boolean, 0)], second.ToArray());
+    }
+
+    [Theory]
+    [InlineData(63, 1)]
+    [InlineData(64, 2)]
+    [InlineData(16_383, 2)]
+    [InlineData(16_384, 4)]
+    [InlineData(ScheduleChoice.ValueMax, 4)]
+    public void PacksChoicesAtTheNarrowestWidthTheirLargestValueFits(int largest, int width)
+    {
+        var recorder = new ScheduleRecorder();
+        var expected = new List<ScheduleChoice>();
+        for (int i = 0; i < ScheduleRecorder.ChunkLength + 100; i++)
+        {
+            var choice = new ScheduleChoice((ChoiceKind)(i % 3), i == ScheduleRecorder.ChunkLength + 50 ? largest : i % 2);
+            recorder.Add(choice.Kind, choice.Value);
+            expected.Add(choice);
+        }
+
+        PackedChoices choices = recorder.ToArray();
+
+        Assert.Equal(width, choices.Width);
+        Assert.Equal(expected, choices);
+        Assert.Equal(expected[^50], choices[choices.Count - 50]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => choices[choices.Count]);
+        Assert.Empty(new ScheduleRecorder().ToArray());
     }
 }
