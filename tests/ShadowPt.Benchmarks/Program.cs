@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using ShadowPt.Benchmarks;
 using ShadowPt.Benchmarking;
 
 // "figures [--quick] [--in-flight N]" prints the same lines as `shadowpt bench runtime`; anything else goes to BenchmarkDotNet.
@@ -64,6 +65,29 @@ if (args.Length == 3 && args[0] == "loop")
         Console.WriteLine($"{args[1]}: {rate / 1e6:F2}M deliveries/s, {deliveries / cpu.TotalSeconds / 1e6:F2}M per cpu-second, {bytes:F3} bytes/delivery, trace {workload.TraceHashValue:x16}");
     }
 
+    return 0;
+}
+
+// "trace-hashes" prints TraceHashCensus's lines: the golden file of tests/ShadowPt.Tests/Scenarios/Golden.
+if (args.Length == 1 && args[0] == "trace-hashes")
+{
+    foreach (string line in TraceHashCensus.Lines(Path.Combine(AppContext.BaseDirectory, "config")))
+    {
+        Console.WriteLine(line);
+    }
+
+    return 0;
+}
+
+// "explore-loop N [SCENARIO] [ROUNDS] [--alloc]": rounds of N random schedules on one worker, in-process, for a
+// profiler: schedules/s, KiB/schedule, collections, first-chance exceptions and, with --alloc, allocations by type.
+if (args.Length >= 2 && args[0] == "explore-loop")
+{
+    ExploreLoop.Run(
+        long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture),
+        args.Length > 2 && !args[2].StartsWith("--", StringComparison.Ordinal) ? args[2] : "default",
+        args.Length > 3 && !args[3].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 3,
+        args.Contains("--alloc"));
     return 0;
 }
 
