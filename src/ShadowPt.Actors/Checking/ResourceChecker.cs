@@ -70,7 +70,7 @@ public static class ResourceChecker
         FrameAllocator frames = state.Frames;
         var leaked = new List<Pfn>();
         var miscounted = new List<Pfn>();
-        for (ulong value = 0; value < (ulong)frames.FrameCount; value++)
+        for (ulong value = 0; value < (ulong)frames.NeverAllocatedFrom; value++) // frames above were never handed out
         {
             var pfn = new Pfn(value);
             if (!frames.IsAllocated(pfn))
