@@ -91,19 +91,11 @@ public sealed class CpuActor : ReceiveActor
                     : (((AccessOp)request.Op).Address, ((AccessOp)request.Op).Write, ((AccessOp)request.Op).Value, false);
                 AccessOutcome outcome;
                 ulong loaded;
-                if (UserAccess.StartTlbHit(_k, _k.Mm, address, write, value, isWord ? 8 : 1, out UserAccess.TlbHitAccess? access) is MemAwaitable<ulong> hit)
+                if (UserAccess.StartTlbHit(_k, _k.Mm, address, write, value, isWord ? 8 : 1) is UserAccess.TlbHitAwaitable hit)
                 {
                     // The commonest case, a TLB hit, awaited here: the instruction's first attempt, as ExecuteSized would make it.
-                    try
-                    {
-                        loaded = await hit;
-                        UserAccess.TlbHitDone(_k, access!);
-                        outcome = new AccessOutcome(false, (byte)loaded, false);
-                    }
-                    finally
-                    {
-                        _k.Actor.InterruptsDisabled = false;
-                    }
+                    loaded = await hit;
+                    outcome = new AccessOutcome(false, (byte)loaded, false);
                 }
                 else
                 {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ShadowPt.Runtime.Async;
 
 namespace ShadowPt.Kernel;
@@ -44,18 +45,10 @@ public static class UserAccess
             // with the rights it needs, a miss (a page walk), or a hit without them (neither: it faults).
             bool done = false;
             ulong read = 0;
-            if (StartTlbHit(k, mm, address, write, value, size, out TlbHitAccess? access) is MemAwaitable<ulong> hit)
+            if (StartTlbHit(k, mm, address, write, value, size) is TlbHitAwaitable hit)
             {
-                try
-                {
-                    read = await hit;
-                    TlbHitDone(k, access!);
-                    done = true;
-                }
-                finally
-                {
-                    k.Actor.InterruptsDisabled = false;
-                }
+                read = await hit;
+                done = true;
             }
             else if (k.Tlb.Lookup(mm, address) is null)
             {
@@ -103,15 +96,13 @@ public static class UserAccess
 
     /// <summary>
     /// Starts an attempt that hits in the TLB with the rights it needs: interrupts held off, this CPU's
-    /// <see cref="TlbHitAccess"/> armed and its memory operation sent. The caller awaits the result, calls
-    /// <see cref="TlbHitDone"/>, and turns interrupts back on (also when the operation failed). Null, with
-    /// nothing done, on a miss or a hit without the rights. The CPU's run loop starts a load or store with
-    /// it before anything else (no async layer for the commonest access); <see cref="ExecuteSized"/> starts
-    /// every attempt with it.
+    /// <see cref="TlbHitAccess"/> armed and its memory operation sent; awaiting the result finishes the
+    /// attempt (see <see cref="TlbHitAwaitable"/>). Null, with nothing done, on a miss or a hit without
+    /// the rights. The CPU's run loop starts a load or store with it before anything else (no async layer
+    /// for the commonest access); <see cref="ExecuteSized"/> starts every attempt with it.
     /// </summary>
-    internal static MemAwaitable<ulong>? StartTlbHit(KernelContext k, MmId mm, VirtAddr address, bool write, ulong value, int size, out TlbHitAccess? access)
+    internal static TlbHitAwaitable? StartTlbHit(KernelContext k, MmId mm, VirtAddr address, bool write, ulong value, int size)
     {
-        access = null;
         if (k.Tlb.Lookup(mm, address) is not TlbEntry hit || (write && !hit.Writable))
         {
             return null;
@@ -119,14 +110,50 @@ public static class UserAccess
 
         Bug.On(size == 8 && (address.Value & 7) != 0, $"unaligned 8-byte access at {address}");
         k.Actor.InterruptsDisabled = true;
-        access = k.SpareTlbHitAccess ?? new TlbHitAccess();
+        TlbHitAccess access = k.SpareTlbHitAccess ?? new TlbHitAccess();
         k.SpareTlbHitAccess = null;
         access.Arm(k.Cpu, hit, address, write, value, size, k.Label(write ? "user store" : "user load"));
-        return k.MemAgain(access.Operation(k.Cpu, write));
+        return new TlbHitAwaitable(k, access, k.MemAgain(access.Operation(k.Cpu, write)));
     }
 
-    /// <summary>The operation <see cref="StartTlbHit"/> sent ran (this is its reply): this CPU's next hit may use its access again.</summary>
-    internal static void TlbHitDone(KernelContext k, TlbHitAccess access) => k.SpareTlbHitAccess = access;
+    /// <summary>
+    /// The result of an attempt <see cref="StartTlbHit"/> started. Taking it ends the attempt: interrupts
+    /// back on (also when the operation failed) and, once the reply came, the CPU's
+    /// <see cref="TlbHitAccess"/> free for its next hit. One awaitable for both callers, so the protocol
+    /// (arm, send, reply, put back, interrupts on) is written once.
+    /// </summary>
+    internal readonly struct TlbHitAwaitable : ICriticalNotifyCompletion, IBoxAwareAwaiter
+    {
+        private readonly KernelContext _k;
+        private readonly TlbHitAccess _access;
+        private readonly MemAwaitable<ulong> _operation;
+
+        internal TlbHitAwaitable(KernelContext k, TlbHitAccess access, MemAwaitable<ulong> operation) => (_k, _access, _operation) = (k, access, operation);
+
+        public bool IsCompleted => _operation.IsCompleted;
+
+        public TlbHitAwaitable GetAwaiter() => this;
+
+        public ulong GetResult()
+        {
+            try
+            {
+                ulong value = _operation.GetResult();
+                _k.SpareTlbHitAccess = _access; // its operation ran (this is its reply): the next hit may use it again
+                return value;
+            }
+            finally
+            {
+                _k.Actor.InterruptsDisabled = false;
+            }
+        }
+
+        public void OnCompleted(Action continuation) => _operation.OnCompleted(continuation);
+
+        public void UnsafeOnCompleted(Action continuation) => _operation.UnsafeOnCompleted(continuation);
+
+        void IBoxAwareAwaiter.OnCompleted(IStateMachineBox box) => _operation.OnCompleted(box);
+    }
 
     /// <summary>
     /// The memory operation of an access through a TLB hit. Its arguments are fields rather than a

@@ -21,4 +21,7 @@ public readonly struct MemAwaitable<T> : ICriticalNotifyCompletion, IBoxAwareAwa
     public void UnsafeOnCompleted(Action continuation) => _ask.UnsafeOnCompleted(continuation);
 
     void IBoxAwareAwaiter.OnCompleted(IStateMachineBox box) => _ask.OnCompleted(box);
+
+    /// <summary>Resumes <paramref name="box"/> when the reply arrives (for awaiters that wrap this one; no boxing of this struct).</summary>
+    internal void OnCompleted(IStateMachineBox box) => _ask.OnCompleted(box);
 }
