@@ -168,10 +168,7 @@ public sealed class RunCoverage
             lastIndex[receiver] = index;
         }
 
-        ulong[] result = [.. orderings];
-        orderings.Clear();
-        seen.Clear();
-        return result;
+        return [.. orderings]; // the scratch is cleared at the start of the next call
     }
 
     /// <summary>
