@@ -179,11 +179,8 @@ public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : 
 
     public static UserResult Returned(long ret) => ret == 0 ? ReturnedZero : new(ret, false, 0, false);
 
-    /// <summary>Slots of <see cref="_recentWordResults"/> (a power of two).</summary>
-    private const int RecentWordSlots = 256;
-
     /// <summary>
-    /// Results of larger words made lately on this thread, direct-mapped by word: the inspector loads the
+    /// Results of larger words made lately on this thread (<see cref="RecentWords"/>): the inspector loads the
     /// same vaddr words every tick. Results are immutable, so a shared one is as good as a new one;
     /// thread-static, so no two threads share a slot.
     /// </summary>
@@ -198,8 +195,7 @@ public sealed record UserResult(long Ret, bool Segv, byte Value, bool Killed) : 
             return SmallWordResults[word];
         }
 
-        UserResult?[] recent = _recentWordResults ??= new UserResult?[RecentWordSlots];
-        ref UserResult? slot = ref recent[(int)((word >> 12) ^ word) & (RecentWordSlots - 1)];
+        ref UserResult? slot = ref RecentWords.Slot(ref _recentWordResults, word);
         if (slot is { } cached && cached.Word == word)
         {
             return cached;

@@ -82,11 +82,8 @@ public sealed record MemReply(object? Value)
     /// <summary>A reply per word value below 256: user accesses answer their value as a word, mostly a byte's.</summary>
     private static readonly MemReply[] SmallWords = [.. Enumerable.Range(0, byte.MaxValue + 1).Select(w => new MemReply((ulong)w))];
 
-    /// <summary>Slots of <see cref="_recentWords"/> (a power of two).</summary>
-    private const int RecentWordSlots = 256;
-
     /// <summary>
-    /// Replies of larger words made lately on this thread, direct-mapped by value: the inspector loads the
+    /// Replies of larger words made lately on this thread (<see cref="RecentWords"/>): the inspector loads the
     /// same addresses (its table's vaddr words) every tick of every schedule. A reply is immutable, so a
     /// shared one is as good as a new one; thread-static, so no two threads share a slot.
     /// </summary>
@@ -117,8 +114,7 @@ public sealed record MemReply(object? Value)
 
     private static MemReply OfWord(ulong word)
     {
-        MemReply?[] recent = _recentWords ??= new MemReply?[RecentWordSlots];
-        ref MemReply? slot = ref recent[(int)((word >> 12) ^ word) & (RecentWordSlots - 1)];
+        ref MemReply? slot = ref RecentWords.Slot(ref _recentWords, word);
         if (slot is { Value: ulong cached } reply && cached == word)
         {
             return reply;
