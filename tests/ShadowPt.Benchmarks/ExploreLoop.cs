@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Diagnostics.Tracing;
 using System.Globalization;
+using ShadowPt.Benchmarking;
 using ShadowPt.Exploration;
 using ShadowPt.Scenarios;
 
@@ -34,18 +34,10 @@ internal static class ExploreLoop
         var options = new ExploreOptions { Strategy = "random", Schedules = schedules, Workers = 1 };
         for (int round = 0; round < rounds; round++)
         {
-            using var process = Process.GetCurrentProcess();
-            long allocated = GC.GetTotalAllocatedBytes(precise: true);
-            int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
-            TimeSpan pause = GC.GetTotalPauseDuration(), cpu = process.TotalProcessorTime;
-            var wall = Stopwatch.StartNew();
-            ExploreResult result = Explorer.Run(() => ScenarioCatalog.TryCreate(scenario)!, options with { Seed = (ulong)round + 1 });
-            wall.Stop();
-            process.Refresh();
-            double cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
+            ExplorePhase p = ExploreBenchmarks.Measure($"round {round}", () => ScenarioCatalog.TryCreate(scenario)!, options with { Seed = (ulong)round + 1 });
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"round {round}: {result.Explored} schedules in {wall.Elapsed.TotalSeconds:F2} s wall, {cpuSeconds:F2} CPU-s: {result.Explored / wall.Elapsed.TotalSeconds:F0}/s, {result.Explored / cpuSeconds:F0}/CPU-s; {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1024.0 / result.Explored:F1} KiB/schedule; GC pause {(GC.GetTotalPauseDuration() - pause).TotalSeconds:F2} s, collections {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}"));
+                $"{p.Name}: {p.Schedules} schedules in {p.WallSeconds:F2} s wall, {p.CpuSeconds:F2} CPU-s: {p.PerSecond:F0}/s, {p.PerCpuSecond:F0}/CPU-s; {p.KibPerSchedule:F1} KiB/schedule; GC pause {p.GcPauseSeconds:F2} s, collections {p.Gen0}/{p.Gen1}/{p.Gen2}"));
             lock (exceptions)
             {
                 foreach (KeyValuePair<string, int> e in exceptions.OrderByDescending(e => e.Value))

@@ -33,6 +33,9 @@ public sealed record ExplorePhase(string Name, int Workers, long Schedules, doub
     /// <summary>The kind of the violation that ended the phase early (explore stops at the first), or null.</summary>
     public string? Violation { get; init; }
 
+    /// <summary>Time the garbage collector paused the process during the phase.</summary>
+    public double GcPauseSeconds { get; init; }
+
     /// <summary>Schedules per wall-clock second, all workers together.</summary>
     public double PerSecond => Schedules / WallSeconds;
 
@@ -110,11 +113,14 @@ public static class ExploreBenchmarks
         }
     }
 
-    private static ExplorePhase Measure(string name, Func<Scenario> scenarioFactory, ExploreOptions options, CancellationToken cancel)
+    /// <summary>One exploration as a measured phase: wall and process CPU time, bytes allocated, collections and GC pause around it.</summary>
+    public static ExplorePhase Measure(string name, Func<Scenario> scenarioFactory, ExploreOptions options, CancellationToken cancel = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         using var process = Process.GetCurrentProcess();
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        TimeSpan pause = GC.GetTotalPauseDuration();
         TimeSpan cpu = process.TotalProcessorTime;
         var wall = Stopwatch.StartNew();
         ExploreResult result = Explorer.Run(scenarioFactory, options, cancel: cancel);
@@ -132,6 +138,7 @@ public static class ExploreBenchmarks
             GC.CollectionCount(2) - gen2)
         {
             Violation = result.FirstViolation?.Violation?.Kind,
+            GcPauseSeconds = (GC.GetTotalPauseDuration() - pause).TotalSeconds,
         };
     }
 }
